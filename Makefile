@@ -1,0 +1,61 @@
+# Training neural networks with TensorFlow: every command a student, an instructor or CI needs.
+# `make lab` and `make test` install on first use; `make setup GPU=1` installs the CUDA build.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+export PATH := $(abspath $(BIN)):$(PATH)
+KERNEL := tf-course
+GPU    ?= 0
+ifeq ($(GPU),1)
+  REQS := requirements-gpu.txt
+else
+  REQS := requirements-cpu.txt
+endif
+# The stamp records which requirement set was installed, so switching GPU=0/1 reinstalls.
+STAMP  := $(VENV)/.installed-$(notdir $(REQS))
+
+.PHONY: help setup lab test notebooks check-notebooks bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## install the pinned environment (.venv), the Jupyter kernel and nbgrader's extensions
+
+$(STAMP): requirements.txt requirements.lock $(REQS)
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]' \
+	  || { echo "Set PYTHON=/path/to/python3.11 (e.g. make setup PYTHON=python3.11)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# uv installs the set in ~10 s where pip takes ~55 s; pip stays the fallback.
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8 \
+	  && $(BIN)/uv pip install --python $(PY) -r $(REQS) -c requirements.lock -e . \
+	  || $(PY) -m pip install --disable-pip-version-check -r $(REQS) -c requirements.lock -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (TF course)"
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.assignment_list >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lab: setup  ## open JupyterLab on the student notebooks
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: setup  ## regenerate notebooks/ (student versions) from solutions/
+	$(PY) autograder/notebooks.py generate
+
+check-notebooks: setup  ## fail when notebooks/ is stale or a notebook is not normalized
+	$(PY) autograder/notebooks.py check
+
+test: setup  ## run every check of the project
+	$(PY) autograder/notebooks.py check
+	$(BIN)/pytest
+	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) solutions/
+
+bench: setup  ## print the benchmark figures
+	$(PY) bench/run.py
+
+clean:  ## remove the environment, caches and nbgrader's working folders
+	rm -rf $(VENV) datasets/cache .pytest_cache autograder/work
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Training neural networks with TensorFlow: the library every notebook imports."""
