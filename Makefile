@@ -42,8 +42,8 @@ $(STAMP): requirements.txt requirements.lock $(REQS)
 lab: setup  ## open JupyterLab on the student notebooks
 	$(BIN)/jupyter lab notebooks/
 
-notebooks: setup  ## regenerate notebooks/ (student versions) from solutions/
-	$(PY) autograder/notebooks.py generate
+notebooks: setup  ## regenerate notebooks/ from solutions/ (ONLY="03_x 04_y" for some)
+	$(PY) autograder/notebooks.py generate $(ONLY)
 
 check-notebooks: setup  ## fail when notebooks/ is stale or a notebook is not normalized
 	$(PY) autograder/notebooks.py check

@@ -1,8 +1,8 @@
 """Make and check the student notebooks: `python autograder/notebooks.py format|generate|check`.
 
 - format:   normalize every notebook under solutions/ in place (stable JSON, no outputs).
-- generate: format, then run nbgrader's generate_assignment for every solution notebook into
-            notebooks/, and normalize what it wrote. This is `make notebooks`, the only way to
+- generate [NN_topic ...]: format, then run nbgrader's generate_assignment for every solution
+            notebook (or only those named) into notebooks/, and normalize what it wrote. This is `make notebooks`, the only way to
             make student notebooks.
 - check:    fail (exit 1) when a solution is not normalized or notebooks/ differs from what
             generate would write. `make test` runs it.
@@ -107,16 +107,24 @@ def generate(release_dir: Path, names: list[str]) -> None:
         path.write_text(dumps(normalize(read(path))), encoding="utf-8")
 
 
-def generate_all() -> None:
+def generate_all(only: list[str]) -> None:
+    """Regenerate the named assignments (all when none are named); student folders of removed
+    solutions are deleted only on a full run."""
     format_solutions()
-    names = assignments()
+    known = assignments()
+    unknown = sorted(set(only) - set(known))
+    if unknown:
+        raise SystemExit(f"no such assignment in solutions/: {', '.join(unknown)}")
+    names = only or known
     with tempfile.TemporaryDirectory(prefix="tf-course-release-") as tmp:
         generate(Path(tmp), names)
-        if NOTEBOOKS.exists():
-            shutil.rmtree(NOTEBOOKS)
-        shutil.copytree(tmp, NOTEBOOKS)
-    for name in names:
-        print(f"generated notebooks/{name}/{name}.ipynb")
+        NOTEBOOKS.mkdir(exist_ok=True)
+        stale = [p for p in NOTEBOOKS.iterdir() if p.is_dir() and (p.name in names or not only)]
+        for folder in stale:
+            shutil.rmtree(folder)
+        for name in names:
+            shutil.copytree(Path(tmp) / name, NOTEBOOKS / name)
+            print(f"generated notebooks/{name}/{name}.ipynb")
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -153,7 +161,7 @@ def main(argv: list[str]) -> int:
     if command == "format":
         format_solutions()
     elif command == "generate":
-        generate_all()
+        generate_all(argv[2:])
     elif command == "check":
         return check()
     else:
