@@ -18,8 +18,13 @@ STAMP  := $(VENV)/.installed-$(notdir $(REQS))
 
 .PHONY: help setup lab test notebooks check-notebooks bench clean
 
+# Parts of the build that belong to one area live beside it (autograder/*.mk): they may add targets
+# and prerequisites of `make test` (TEST_DEPS), e.g. system packages the tests need.
+TEST_DEPS :=
+-include autograder/*.mk
+
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: $(STAMP)  ## install the pinned environment (.venv), the Jupyter kernel and nbgrader's extensions
 
@@ -48,7 +53,7 @@ notebooks: setup  ## regenerate notebooks/ from solutions/ (ONLY="03_x 04_y" for
 check-notebooks: setup  ## fail when notebooks/ is stale or a notebook is not normalized
 	$(PY) autograder/notebooks.py check
 
-test: setup  ## run every check of the project
+test: setup $(TEST_DEPS)  ## run every check of the project
 	$(PY) autograder/notebooks.py check
 	$(BIN)/pytest
 	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) solutions/
