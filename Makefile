@@ -21,6 +21,7 @@ STAMP  := $(VENV)/.installed-$(notdir $(REQS))
 # Parts of the build that belong to one area live beside it (autograder/*.mk): they may add targets
 # and prerequisites of `make test` (TEST_DEPS), e.g. system packages the tests need.
 TEST_DEPS :=
+.DEFAULT_GOAL := help
 -include autograder/*.mk
 
 help:  ## list the targets
