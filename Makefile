@@ -38,10 +38,7 @@ $(STAMP): requirements.txt requirements.lock $(REQS)
 	  && $(BIN)/uv pip install --python $(PY) -r $(REQS) -c requirements.lock -e . \
 	  || $(PY) -m pip install --disable-pip-version-check -r $(REQS) -c requirements.lock -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (TF course)"
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.assignment_list >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.course_list >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null
+	@# nbgrader's wheel enables its server extensions (etc/jupyter/jupyter_server_config.d/nbgrader.json).
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -54,10 +51,14 @@ notebooks: setup  ## regenerate notebooks/ from solutions/ (ONLY="03_x 04_y" for
 check-notebooks: setup  ## fail when notebooks/ is stale or a notebook is not normalized
 	$(PY) autograder/notebooks.py check
 
+# One pytest run, so CI reads one closing line: unit tests, student notebooks up to their first exercise,
+# and every solution notebook under nbval. xdist must keep a notebook's cells on one worker (loadscope).
+PYTEST_ARGS ?= -n 2 --dist loadscope
 test: setup $(TEST_DEPS)  ## run every check of the project
 	$(PY) autograder/notebooks.py check
-	$(BIN)/pytest
-	$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) solutions/
+	$(PY) autograder/lint_notebooks.py
+	$(BIN)/pytest $(PYTEST_ARGS) -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) \
+	  --nbval-cell-timeout 900 --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 bench: setup  ## print the benchmark figures
 	$(PY) bench/run.py

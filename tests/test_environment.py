@@ -70,3 +70,14 @@ def test_the_course_kernel_is_installed():
 
     spec = KernelSpecManager().get_kernel_spec("tf-course")
     assert spec.display_name == "Python (TF course)"
+
+
+def test_nbgrader_server_extensions_are_enabled():
+    import json
+    import sys
+    from pathlib import Path
+
+    config = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "nbgrader.json"
+    enabled = json.loads(config.read_text())["ServerApp"]["jpserver_extensions"]
+    for extension in ("formgrader", "assignment_list", "course_list", "validate_assignment"):
+        assert enabled[f"nbgrader.server_extensions.{extension}"] is True
