@@ -1,0 +1,213 @@
+"""Plain-data wire format between the trusted grader and the sandboxed student kernel.
+
+A message is a JSON frame followed by binary frames holding NumPy arrays in .npy format. Only plain data
+crosses: None, bool, int, float, complex, str, bytes, list, tuple, set, dict, slice, NumPy arrays and scalars
+of non-object dtypes, TensorFlow tensors and variables (as arrays), and *references* to objects that stay on
+the side that owns them. Decoding never unpickles (np.load(..., allow_pickle=False)) and never calls code of
+the other side: a student object reaches the grader only as plain values or as an opaque reference.
+
+This file is copied into the sandbox (the student side needs it to answer); it imports nothing from the course.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+MAX_FRAME = 1 << 30        # one frame (JSON or one array) at most 1 GiB
+MAX_FRAMES = 10_000        # arrays per message
+MAX_DEPTH = 64             # nesting of containers
+MAX_INT_DIGITS = 4000
+
+
+class WireError(Exception):
+    """A message that is not well-formed plain data (corrupt, too big, too deep, unknown type)."""
+
+
+class Unsendable(TypeError):
+    """An object that cannot cross to the other side."""
+
+
+# ---------------------------------------------------------------- framing
+def _write_frame(fd: int, payload: bytes) -> None:
+    view = memoryview(struct.pack("<Q", len(payload)) + payload) if len(payload) < (1 << 16) else None
+    if view is not None:
+        while view:
+            view = view[os.write(fd, view):]
+        return
+    head = memoryview(struct.pack("<Q", len(payload)))
+    while head:
+        head = head[os.write(fd, head):]
+    body = memoryview(payload)
+    while body:
+        body = body[os.write(fd, body):]
+
+
+def _read_exact(fd: int, n: int, wait=None) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        if wait is not None:
+            wait(fd)
+        chunk = os.read(fd, min(n - got, 1 << 22))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int, wait=None) -> bytes:
+    (size,) = struct.unpack("<Q", _read_exact(fd, 8, wait))
+    if size > MAX_FRAME:
+        raise WireError(f"frame of {size} bytes exceeds the limit")
+    return _read_exact(fd, size, wait)
+
+
+def send(fd: int, message: dict, arrays: list[bytes]) -> None:
+    message = dict(message, nbin=len(arrays))
+    _write_frame(fd, json.dumps(message, allow_nan=True).encode())
+    for blob in arrays:
+        _write_frame(fd, blob)
+
+
+def receive(fd: int, wait=None) -> tuple[dict, list[bytes]]:
+    try:
+        message = json.loads(_read_frame(fd, wait))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireError(f"not a JSON frame: {exc}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("nbin"), int):
+        raise WireError("message is not an object with nbin")
+    if not 0 <= message["nbin"] <= MAX_FRAMES:
+        raise WireError("too many binary frames")
+    return message, [_read_frame(fd, wait) for _ in range(message["nbin"])]
+
+
+# ---------------------------------------------------------------- values
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _load_npy(blob: bytes) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 (any malformed .npy)
+        raise WireError(f"bad array frame: {exc}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.hasobject:
+        raise WireError("array frame of object dtype")
+    return array
+
+
+def _tf_kind(obj):
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return None
+    try:
+        if isinstance(obj, tf.Variable):
+            return "var"
+        if isinstance(obj, tf.Tensor) and hasattr(obj, "numpy"):
+            return "tensor"
+    except Exception:  # noqa: BLE001
+        return None
+    return None
+
+
+def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
+    """obj as JSON-able plain data; arrays collects .npy frames; make_ref(obj) names what is not plain
+    (it may raise Unsendable)."""
+    if depth > MAX_DEPTH:
+        raise Unsendable("value nested too deeply")
+    t = type(obj)
+    if obj is None or t is bool or t is str:
+        return obj
+    if t is int:
+        if abs(obj) < 10 ** MAX_INT_DIGITS:
+            return obj
+        raise Unsendable("integer too large")
+    if t is float:
+        return obj if math.isfinite(obj) else {"t": "float", "v": repr(obj)}
+    if t is complex:
+        return {"t": "complex", "v": [encode(obj.real, arrays, make_ref), encode(obj.imag, arrays, make_ref)]}
+    if t is bytes:
+        return {"t": "bytes", "v": base64.b64encode(obj).decode()}
+    if t is list:
+        return [encode(x, arrays, make_ref, depth + 1) for x in obj]
+    if t in (tuple, set, frozenset):
+        return {"t": t.__name__, "v": [encode(x, arrays, make_ref, depth + 1) for x in obj]}
+    if t is dict:
+        return {"t": "dict", "k": [encode(k, arrays, make_ref, depth + 1) for k in obj],
+                "v": [encode(v, arrays, make_ref, depth + 1) for v in obj.values()]}
+    if t is slice:
+        return {"t": "slice", "v": [encode(x, arrays, make_ref, depth + 1) for x in (obj.start, obj.stop, obj.step)]}
+    if obj is Ellipsis:
+        return {"t": "ellipsis"}
+    if t is np.ndarray and not obj.dtype.hasobject:
+        arrays.append(_npy(obj))
+        return {"t": "nd", "i": len(arrays) - 1}
+    if isinstance(obj, np.generic) and t.__module__ == "numpy" and not np.dtype(t).hasobject:
+        arrays.append(_npy(np.asarray(obj)))
+        return {"t": "np", "i": len(arrays) - 1}
+    kind = _tf_kind(obj)
+    if kind is not None:
+        value = obj.numpy()
+        if isinstance(value, np.ndarray) and not value.dtype.hasobject:
+            arrays.append(_npy(value))
+            return {"t": "tf", "i": len(arrays) - 1, "var": kind == "var"}
+    return make_ref(obj)
+
+
+def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
+    """The inverse of encode; resolve_ref(dict) turns a reference into a local object."""
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is list:
+        return [decode(x, arrays, resolve_ref, depth + 1) for x in value]
+    if type(value) is not dict:
+        raise WireError(f"unexpected JSON value {type(value).__name__}")
+    tag = value.get("t")
+    if tag == "float":
+        if value.get("v") not in ("nan", "inf", "-inf"):
+            raise WireError("bad float")
+        return float(value["v"])
+    if tag == "complex":
+        re_, im = (decode(x, arrays, resolve_ref, depth + 1) for x in value["v"])
+        return complex(float(re_), float(im))
+    if tag == "bytes":
+        return base64.b64decode(value["v"].encode(), validate=True)
+    if tag in ("tuple", "set", "frozenset"):
+        items = [decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]]
+        return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
+    if tag == "dict":
+        keys = [decode(x, arrays, resolve_ref, depth + 1) for x in value["k"]]
+        vals = [decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]]
+        if len(keys) != len(vals):
+            raise WireError("bad dict")
+        return dict(zip(keys, vals))
+    if tag == "slice":
+        return slice(*(decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]))
+    if tag == "ellipsis":
+        return Ellipsis
+    if tag in ("nd", "np", "tf"):
+        index = value.get("i")
+        if type(index) is not int or not 0 <= index < len(arrays):
+            raise WireError("bad array index")
+        array = _load_npy(arrays[index])
+        if tag == "np":
+            return array[()]
+        if tag == "tf" and "tensorflow" in sys.modules:
+            tf = sys.modules["tensorflow"]
+            return tf.Variable(array) if value.get("var") else tf.constant(array)
+        return array
+    if tag == "ref":
+        return resolve_ref(value)
+    raise WireError(f"unknown tag {tag!r}")

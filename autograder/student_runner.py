@@ -1,0 +1,113 @@
+"""The student side: runs inside the sandbox and answers the trusted grader's requests.
+
+    python student_runner.py IN_FD OUT_FD
+
+Requests: run a cell (and report the names the exercise defines), call / inspect an object it holds. Every
+answer is plain data (plainwire). Nothing here is trusted by the grader: student code can replace any of it,
+which gains nothing, since all it can send back are values its functions could have returned anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+
+import numpy as np
+
+import plainwire as wire
+from cellshell import CappedText, CellShell
+
+MAX_ITEMS = 1_000_000
+
+
+def main(in_fd: int, out_fd: int) -> None:
+    cells = CellShell(output_limit=int(sys.argv[3]) if len(sys.argv) > 3 else 20_000)
+    handles: dict[int, object] = {}
+
+    def make_ref(obj):
+        handles[id(obj)] = obj
+        cls = type(obj)
+        try:
+            text = repr(obj)[:200]
+        except Exception:  # noqa: BLE001
+            text = f"<{cls.__name__}>"
+        return {"t": "ref", "h": id(obj), "r": text, "c": [str(getattr(cls, "__module__", "")),
+                                                          str(getattr(cls, "__qualname__", ""))],
+                "callable": callable(obj)}
+
+    def resolve(ref):
+        try:
+            return handles[ref["h"]]
+        except (KeyError, TypeError):
+            raise wire.WireError("unknown reference") from None
+
+    while True:
+        try:
+            request, blobs = wire.receive(in_fd)
+        except EOFError:
+            return
+        op = request.get("op")
+        if op == "bye":
+            return
+        arrays: list[bytes] = []
+        try:
+            if op == "run":
+                outputs, ok = cells.run(request["code"])
+                exports, missing = {}, []
+                for name in request.get("export", []):
+                    if name in cells.user_ns:
+                        try:
+                            exports[name] = wire.encode(cells.user_ns[name], arrays, make_ref)
+                        except Exception as exc:  # noqa: BLE001
+                            outputs.append({"output_type": "stream", "name": "stderr",
+                                            "text": f"{name} cannot be graded: {exc}\n"})
+                    else:
+                        missing.append(name)
+                reply = {"ok": ok, "outputs": outputs, "exports": exports, "missing": missing}
+            else:
+                target = resolve({"h": request.get("h")})
+                args = wire.decode(request.get("args", []), blobs, resolve)
+                kwargs = wire.decode(request.get("kwargs", {"t": "dict", "k": [], "v": []}), blobs, resolve)
+                out = CappedText(cells.output_limit)
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                    try:
+                        if op == "call":
+                            value = target(*args, **kwargs)
+                        elif op == "getattr":
+                            value = getattr(target, str(request["name"]))
+                        elif op == "getitem":
+                            value = target[args[0]]
+                        elif op == "len":
+                            value = len(target)
+                        elif op == "iter":
+                            value = []
+                            for item in target:
+                                value.append(item)
+                                if len(value) > MAX_ITEMS:
+                                    raise ValueError("too many items")
+                        elif op == "repr":
+                            value = repr(target)[:10_000]
+                        elif op == "bool":
+                            value = bool(target)
+                        else:
+                            raise ValueError(f"unknown request {op!r}")
+                        error = None
+                    except BaseException as exc:  # noqa: BLE001 (SystemExit included: reported, not obeyed)
+                        value, error = None, {"ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                                              "traceback": traceback.format_exc(limit=-8)[-6000:]}
+                encoded = wire.encode(value, arrays, make_ref)
+                # Arrays and variables passed in come back as they are now, so in-place changes show.
+                after = [wire.encode(a, arrays, make_ref) if isinstance(a, np.ndarray) or wire._tf_kind(a) else None
+                         for a in args] if op == "call" else []
+                reply = {"ok": error is None, "value": encoded, "error": error, "after": after,
+                         "stdout": out.value()}
+        except Exception as exc:  # noqa: BLE001
+            arrays = []
+            reply = {"ok": False, "value": None, "after": [], "stdout": "",
+                     "error": {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "traceback": ""}}
+        wire.send(out_fd, reply, arrays)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))

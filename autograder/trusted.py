@@ -1,0 +1,381 @@
+"""Grade one submitted notebook in a fresh trusted process: `python trusted.py JOB.json`.
+
+Two processes run the notebook side by side:
+- the *student process* (sandboxed, student_runner.py) runs the student's solution cells and the public
+  version of the ordinary cells, so that the student's code sees the state it expects;
+- this *trusted process* runs the instructor's cells from the source notebook: the ordinary cells and the test
+  cells WITH their hidden tests. The names that the instructor's solution cell defines (found by parsing the
+  instructor's cell, e.g. `flatten_and_scale`) are bound here to proxies: calling one sends the arguments as
+  plain data to the student process, runs the student's function there and brings back plain data
+  (plainwire: JSON + .npy, never pickle). Imports of the instructor's solution cell run here, on the real
+  modules. So every assert, every np.testing call, every comparison that awards points runs in this process,
+  on values the student's code cannot reach or patch.
+A test cell earns its points when it runs here without an error (nbgrader's own rule, utils.determine_grade,
+after IgnorePattern has removed warning lines from stderr).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+
+import plainwire as wire
+from cellshell import CellShell
+from sandbox import Limits, Sandbox, SandboxError
+
+_GONE = object()
+
+
+# ------------------------------------------------------------------ names an instructor cell defines
+def defined_names(source: str) -> tuple[list[str], list[ast.stmt]]:
+    """Top-level names bound by a cell (defs, classes, assignments, loops, with, imports) and its imports."""
+    try:
+        tree = ast.parse(_strip_magics(source))
+    except SyntaxError:
+        return [], []
+    names, imports = [], []
+
+    def targets(node):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for elt in node.elts:
+                targets(elt)
+        elif isinstance(node, ast.Starred):
+            targets(node.value)
+
+    def visit(body):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                imports.append(node)
+            elif isinstance(node, ast.Assign):
+                for t in node.targets:
+                    targets(t)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets(node.target)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                targets(node.target)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        targets(item.optional_vars)
+            for field in ("body", "orelse", "finalbody"):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
+                        isinstance(getattr(node, field, None), list):
+                    visit(getattr(node, field))
+            for handler in getattr(node, "handlers", []) or []:
+                visit(handler.body)
+
+    visit(tree.body)
+    imported = {(a.asname or a.name).split(".")[0] for n in imports for a in n.names}
+    return [n for n in dict.fromkeys(names) if n not in imported], imports
+
+
+def _strip_magics(source: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+# ------------------------------------------------------------------ proxies for the student's objects
+class RemoteRef:
+    """An object that lives in the student process. Calls and look-ups go there; only plain data comes back."""
+
+    __slots__ = ("_h", "_info")
+
+    def __init__(self, handle, info):
+        object.__setattr__(self, "_h", handle)
+        object.__setattr__(self, "_info", info)
+
+    def _ask(self, op, args=(), kwargs=None, **extra):
+        return _CHANNEL.ask(op, self, args, kwargs or {}, **extra)
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __getitem__(self, key):
+        return self._ask("getitem", (key,))
+
+    def __len__(self):
+        return self._ask("len")
+
+    def __iter__(self):
+        return iter(self._ask("iter"))
+
+    def __bool__(self):
+        return bool(self._ask("bool")) if not self._info.get("callable") else True
+
+    def __repr__(self):
+        return str(self._info.get("r", "<student object>"))
+
+    @property
+    def __class__(self):  # isinstance(model, keras.Model) holds when the student's object is one
+        module, qualname = self._info.get("c", ["", ""])
+        obj = sys.modules.get(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None) if obj is not None else None
+        return obj if isinstance(obj, type) else RemoteRef
+
+
+class Channel:
+    def __init__(self, sandbox: Sandbox, limits: Limits, notebook_deadline: float):
+        self.sandbox, self.limits, self.notebook_deadline = sandbox, limits, notebook_deadline
+        self.cell_deadline = notebook_deadline
+        self.student_output: list[str] = []
+
+    def deadline(self) -> float:
+        return min(self.cell_deadline, self.notebook_deadline)
+
+    def _make_ref(self, obj):
+        if isinstance(obj, RemoteRef):
+            return {"t": "ref", "h": obj._h}
+        raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+
+    def _resolve(self, ref):
+        if type(ref.get("h")) is not int:
+            raise wire.WireError("bad reference")
+        info = {"r": str(ref.get("r", ""))[:200], "callable": bool(ref.get("callable")),
+                "c": [str(x) for x in ref.get("c", ["", ""])][:2]}
+        return RemoteRef(ref["h"], info)
+
+    def run(self, code: str, export: list[str]) -> tuple[dict, list[bytes]]:
+        return self.sandbox.request({"op": "run", "code": code, "export": export}, [], self.deadline())
+
+    def ask(self, op, ref, args, kwargs, **extra):
+        arrays: list[bytes] = []
+        message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, self._make_ref),
+                   "kwargs": wire.encode(dict(kwargs), arrays, self._make_ref), **extra}
+        try:
+            reply, blobs = self.sandbox.request(message, arrays, self.deadline())
+        except SandboxError as exc:
+            raise StudentProcessError(str(exc)) from None
+        text = reply.get("stdout") or ""
+        if isinstance(text, str) and text:
+            print(text[: self.limits.output_chars], end="" if text.endswith("\n") else "\n")
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            raise StudentCodeError(f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip(),
+                                   str(error.get("traceback", ""))[-3000:])
+        value = wire.decode(reply.get("value"), blobs, self._resolve)
+        for original, after in zip(args, reply.get("after") or []):
+            if after is not None:
+                _copy_back(original, wire.decode(after, blobs, self._resolve))
+        return value
+
+
+def _copy_back(original, new):
+    """Make an in-place change the student's function made to an argument visible here."""
+    import numpy as np
+
+    try:
+        if isinstance(original, np.ndarray) and isinstance(new, np.ndarray) and original.shape == new.shape \
+                and original.flags.writeable and not np.array_equal(original, new, equal_nan=True):
+            np.copyto(original, new, casting="unsafe")
+        elif hasattr(original, "assign") and hasattr(new, "numpy"):
+            original.assign(new)
+    except Exception:  # noqa: BLE001 (a change we cannot mirror stays invisible)
+        pass
+
+
+class StudentCodeError(Exception):
+    """The student's code raised: the message is the student's exception, in one line."""
+
+    def __init__(self, message, student_traceback=""):
+        super().__init__(message)
+        self.student_traceback = student_traceback
+
+
+class StudentProcessError(Exception):
+    """The student process broke a limit or exited."""
+
+
+_CHANNEL: Channel | None = None
+
+
+# ------------------------------------------------------------------ grading
+def _cells_by_id(nb: dict) -> dict:
+    return {c.get("id"): c for c in nb["cells"]}
+
+
+def determine_grade(cell: dict) -> tuple[float, float]:
+    """nbgrader's rule for an autograded test cell (nbgrader.utils.determine_grade, which imports in ~7 s of
+    CPU, too slow for a fresh process per submission; tests/test_autograder.py checks that both agree): an
+    error or any stderr output gives 0; else the first execute_result, when it is a number, is the score
+    (partial credit: 0 <= value <= points; above points is an error, below 0 full points), else full points."""
+    max_points = float(cell["metadata"]["nbgrader"]["points"])
+    for output in cell["outputs"]:
+        if output["output_type"] == "error" or (output["output_type"] == "stream" and output["name"] == "stderr"):
+            return 0.0, max_points
+        if output["output_type"] == "execute_result":
+            try:
+                value = float(output["data"].get("text/plain", ""))
+            except ValueError:
+                return max_points, max_points
+            if value > max_points:
+                return 0.0, max_points
+            return (value if value >= 0 else max_points), max_points
+    return max_points, max_points
+
+
+def _joined(nb: dict) -> dict:
+    for cell in nb["cells"]:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return nb
+
+
+def _is_test(cell) -> bool:
+    nbg = cell.get("metadata", {}).get("nbgrader", {})
+    return cell["cell_type"] == "code" and nbg.get("grade") and not nbg.get("solution")
+
+
+def grade(job: dict) -> dict:
+    global _CHANNEL
+    limits = Limits(**job.get("limits", {}))
+    source = _joined(json.loads(Path(job["source"]).read_text()))
+    release = _cells_by_id(_joined(json.loads(Path(job["release"]).read_text())))
+    student_cells: dict = job["student_cells"]
+    ignore = re.compile(job["ignore_pattern"]) if job.get("ignore_pattern") else None
+    started = time.monotonic()
+    notebook_deadline = started + limits.notebook_seconds
+    sandbox = Sandbox(Path(job["scratch"]), Path(job["libdir"]), limits, job.get("slot", 0))
+    messages: list[str] = []
+    scores: dict[str, list[float]] = {}
+    feedback = []
+    os.chdir(job["trusted_dir"])
+    sys.path = [p for p in sys.path if p not in ("", ".")]
+    shell = CellShell(limits.output_chars)
+    _CHANNEL = Channel(sandbox, limits, notebook_deadline)
+    try:
+        sandbox.start()
+        for cell in source["cells"]:
+            kind, nbg = cell["cell_type"], cell.get("metadata", {}).get("nbgrader", {})
+            public = release.get(cell.get("id"), cell)
+            _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
+            if kind != "code":
+                if nbg.get("solution") and nbg.get("grade_id") in student_cells:
+                    cell = dict(cell, source=student_cells[nbg["grade_id"]])
+                feedback.append(dict(public if not nbg.get("solution") else cell, outputs=None))
+                continue
+            if nbg.get("solution"):
+                names, imports = defined_names(cell["source"])
+                code = student_cells.get(nbg.get("grade_id"))
+                if code is None:
+                    code = ""
+                outputs = []
+                if sandbox.failure is None:
+                    try:
+                        reply, blobs = _CHANNEL.run(code, names)
+                        outputs = reply.get("outputs") if isinstance(reply.get("outputs"), list) else []
+                        exports = reply.get("exports") if isinstance(reply.get("exports"), dict) else {}
+                        for name in names:  # only the names the exercise defines, decoded as plain data
+                            if name in exports:
+                                shell.user_ns[name] = wire.decode(exports[name], blobs, _CHANNEL._resolve)
+                        if reply.get("missing"):
+                            outputs.append(_stream(f"[grader] not defined by your code: {', '.join(reply['missing'])}\n"))
+                    except (SandboxError, wire.WireError) as exc:
+                        outputs = [_stream(f"[grader] {exc}\n")]
+                for node in imports:  # the instructor's imports, on the real modules
+                    shell.run(ast.unparse(node))
+                feedback.append(dict(cell, source=code, outputs=_sanitize(outputs, limits), execution_count=None))
+                continue
+            if _is_test(cell):
+                outputs, _ = shell.run(cell["source"])
+                if ignore is not None:
+                    outputs = [o for o in outputs if not (o["output_type"] == "stream" and o["name"] == "stderr"
+                                                         and ignore.search(o["text"]))]
+                score, max_score = determine_grade(dict(cell, outputs=outputs))
+                scores[nbg["grade_id"]] = [float(score or 0), float(max_score)]
+                feedback.append(dict(public, outputs=_public_outputs(outputs, limits), execution_count=None,
+                                     metadata=dict(public.get("metadata", {}), nbgrader=dict(
+                                         public.get("metadata", {}).get("nbgrader", {}), score=score,
+                                         points=max_score))))
+                continue
+            # an ordinary cell: the public version in the student process, the instructor's here
+            if sandbox.failure is None:
+                try:
+                    _CHANNEL.run(public["source"], [])
+                except SandboxError:
+                    pass
+            _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
+            outputs, _ = shell.run(cell["source"])
+            feedback.append(dict(public, outputs=_sanitize(outputs, limits), execution_count=None))
+    finally:
+        sandbox.close()
+    status = "ok"
+    if sandbox.failure:
+        status = "limit" if "limit" in sandbox.failure else "error"
+        messages.append(sandbox.failure)
+    return {"status": status, "messages": messages, "scores": scores, "feedback_cells": feedback,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def _stream(text: str, name: str = "stdout") -> dict:
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _sanitize(outputs: list, limits: Limits) -> list:
+    """Outputs in nbformat shape only (they may come from the student process)."""
+    clean = []
+    for o in outputs[:50]:
+        if not isinstance(o, dict):
+            continue
+        kind = o.get("output_type")
+        if kind == "stream" and isinstance(o.get("text"), str):
+            clean.append(_stream(o["text"][: limits.output_chars], "stderr" if o.get("name") == "stderr" else "stdout"))
+        elif kind in ("execute_result", "display_data") and isinstance(o.get("data"), dict):
+            data = {k: v[: 2_000_000] for k, v in o["data"].items()
+                    if k in ("text/plain", "image/png") and isinstance(v, str)}
+            out = {"output_type": kind, "data": data, "metadata": {}}
+            if kind == "execute_result":
+                out["execution_count"] = None
+            clean.append(out)
+        elif kind == "error":
+            clean.append({"output_type": "error", "ename": str(o.get("ename", ""))[:200],
+                          "evalue": str(o.get("evalue", ""))[:2000],
+                          "traceback": [str(t)[:4000] for t in (o.get("traceback") or [])[-20:]
+                                        if isinstance(o.get("traceback"), list)]})
+    return clean
+
+
+def _public_outputs(outputs: list, limits: Limits) -> list:
+    """A test cell's outputs for the feedback: its prints and the failing check's message, but no traceback
+    (it would quote the hidden tests)."""
+    out = []
+    for o in _sanitize(outputs, limits):
+        if o["output_type"] == "error":
+            evalue = o["evalue"]
+            o = dict(o, traceback=[f"{o['ename']}: {evalue}" if evalue else o["ename"],
+                                   "(a check of this cell failed; hidden tests are not shown)"])
+        out.append(o)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(Path(argv[1]).read_text())
+    try:
+        result = grade(job)
+    except Exception as exc:  # noqa: BLE001 (reported in the row; the batch goes on)
+        import traceback
+
+        result = {"status": "error", "messages": [f"grader error: {type(exc).__name__}: {exc}"],
+                  "scores": {}, "feedback_cells": [], "trace": traceback.format_exc()[-4000:]}
+    Path(job["out"]).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    builtins.__dict__.setdefault("__grader__", True)
+    sys.exit(main(sys.argv))
