@@ -48,27 +48,32 @@ def load_config():
 
 
 # ------------------------------------------------------------------ course set-up (nbgrader does this)
-def prepare_course(source_dir: Path, course: Path, db_url: str, config) -> dict[str, list[str]]:
-    """Copy the instructor notebooks to course/source, let nbgrader generate course/release and fill the
-    gradebook. Returns {assignment: [notebook names]}."""
+def course_layout(source_dir: Path) -> dict[str, list[str]]:
+    """{assignment: [notebook names]} of the instructor's folder (solutions/)."""
+    return {p.name: sorted(nb.stem for nb in p.glob("*.ipynb"))
+            for p in sorted(source_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+
+
+def prepare_course(source_dir: Path, course: Path, db_url: str, config, names: list[str] | None = None) -> None:
+    """Copy the instructor notebooks of the named assignments to course/source and let nbgrader generate
+    course/release and fill the gradebook."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    names = sorted(p.name for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    shutil.copytree(source_dir, course / "source", ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    names = sorted(course_layout(source_dir)) if names is None else names
+    for name in names:
+        shutil.copytree(source_dir / name, course / "source" / name,
+                        ignore=shutil.ignore_patterns(".*", "__pycache__"))
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"
     config.CourseDirectory.db_url = db_url
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    layout = {}
     for name in names:
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
             raise SystemExit(f"nbgrader could not generate {name}:\n{result.get('error', '')}{result.get('log', '')}")
-        layout[name] = sorted(p.stem for p in (course / "release" / name).glob("*.ipynb"))
-    return layout
 
 
 # ------------------------------------------------------------------ collecting submissions
@@ -276,7 +281,8 @@ def run(args) -> list[Row]:
     course = work / "course"
     course.mkdir(parents=True)
     db_url = f"sqlite:///{out / 'gradebook.db'}"
-    layout = prepare_course(Path(args.source).resolve(), course, db_url, config)
+    source_dir = Path(args.source).resolve()
+    layout = course_layout(source_dir)
     submitted = course / "submitted"
     submitted.mkdir()
     notes = collect(Path(args.submissions).resolve(), submitted, layout, config)
@@ -286,6 +292,7 @@ def run(args) -> list[Row]:
     present = sorted({a.name for s in submitted.iterdir() for a in s.iterdir() if a.is_dir()})
     if not students:
         raise SystemExit("no submission found")
+    prepare_course(source_dir, course, db_url, config, present)
     libdir = work / "sandbox_lib"
     libdir.mkdir()
     for name in SANDBOX_FILES:
@@ -394,8 +401,11 @@ def _run_jobs(jobs: list, n_workers: int, limits: Limits) -> dict:
 # ------------------------------------------------------------------ outputs
 def write_gradebook(db_url: str, rows: dict, layout: dict, release: dict) -> None:
     """nbgrader's gradebook, written from this one process: one submission per row, auto scores per test."""
+    import warnings
+
     from nbgrader.api import Gradebook
 
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own autoflush notices
     with Gradebook(db_url) as gb:
         for (student, a), row in rows.items():
             if row.status == "missing" and not any(row.scores.values()):
@@ -518,7 +528,7 @@ def plot(path: Path, table: list[Row]) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("submissions")
     parser.add_argument("--out", default=str(ROOT / "autograder" / "work" / time.strftime("grades-%Y%m%d-%H%M%S")))
@@ -529,7 +539,11 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
     parser.add_argument("--processes", type=int, default=Limits.processes)
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch and trusted folders")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     if not bwrap_available():
         print("bubblewrap (bwrap) is required to sandbox submissions: `sudo apt-get install bubblewrap`"
               " (make grade-deps as root)", file=sys.stderr)

@@ -123,8 +123,22 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
+def _memory(pid: int, page: int) -> int:
+    """Proportional set size (shared pages split between their users, so forked copies are not counted
+    many times); resident size where smaps_rollup is missing."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * page
+
+
 def tree_rss(pid: int) -> int:
-    """Resident bytes of pid and all its descendants."""
+    """Memory (PSS) of pid and all its descendants, in bytes."""
     children, total, todo, page = _children_map(), 0, [pid], os.sysconf("SC_PAGE_SIZE")
     seen = set()
     while todo:
@@ -133,8 +147,7 @@ def tree_rss(pid: int) -> int:
             continue
         seen.add(p)
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * page
+            total += _memory(p, page)
         except (OSError, ValueError, IndexError):
             pass
         todo += children.get(p, [])

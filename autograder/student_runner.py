@@ -15,6 +15,9 @@ import traceback
 
 import numpy as np
 
+from builtins import (BaseException, Exception, KeyError, TypeError, ValueError, bool, callable, dict,  # noqa: A004
+                      getattr, id, int, isinstance, len, list, repr, str, type, zip)
+
 import plainwire as wire
 from cellshell import CappedText, CellShell
 

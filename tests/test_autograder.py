@@ -1,0 +1,303 @@
+"""The autograder (autograder/grade.py): fair scores, hostile and malformed submissions, LMS zips.
+
+One batch of purpose-made submissions of the tiny fixture assignment (tests/fixtures/autograder, NumPy only) is
+graded once, in parallel and sandboxed, with tight limits; each test then checks the grade its submission must
+get. Exercise 1 (add_one) is worth 2 points, exercise 2 (row_means) 3.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "autograder"))
+import grade  # noqa: E402
+import trusted  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "autograder" / "solutions"
+A, NB = "90_tiny", "90_tiny"
+ADD = "import numpy as np\n\n\ndef add_one(x):\n    return np.asarray(x, dtype=np.float64) + 1.0\n"
+MEANS = "def row_means(a):\n    return np.asarray(a, dtype=np.float64).mean(axis=1)\n"
+WRONG_MEANS = "def row_means(a):\n    return np.asarray(a).sum(axis=1)\n"
+
+pytestmark = pytest.mark.skipif(not grade.bwrap_available(), reason="bubblewrap missing: run `make grade-deps`")
+
+
+def _tree_digest(*folders: Path) -> str:
+    h = hashlib.sha256()
+    for folder in folders:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and "work" not in p.relative_to(folder).parts:
+                h.update(str(p).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def release_nb(tmp_path_factory) -> dict:
+    course = tmp_path_factory.mktemp("course")
+    grade.prepare_course(FIXTURES, course, f"sqlite:///{course}/gb.db", grade.load_config(), [A])
+    return json.loads((course / "release" / A / f"{NB}.ipynb").read_text())
+
+
+def notebook(release_nb, cells: dict | None = None, edit=None) -> dict:
+    nb = copy.deepcopy(release_nb)
+    for cell in nb["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if cells and gid in cells:
+            cell["source"] = cells[gid]
+    if edit:
+        edit(nb)
+    return nb
+
+
+def solved(add=ADD, means=MEANS) -> dict:
+    return {"t90_add_one": add, "t90_row_means": means}
+
+
+def _drop_tests(nb):
+    nb["cells"] = [c for c in nb["cells"] if not c["metadata"].get("nbgrader", {}).get("grade")]
+
+
+def _retype_solution(nb):
+    for c in nb["cells"]:
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == "t90_add_one":
+            c["cell_type"] = "markdown"
+            c.pop("outputs", None)
+            c.pop("execution_count", None)
+
+
+def _duplicate_solution(nb):
+    cells = nb["cells"]
+    i = next(i for i, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == "t90_row_means")
+    dup = copy.deepcopy(cells[i])
+    dup["source"], dup["id"] = WRONG_MEANS, "dup-cell"
+    cells.insert(i + 1, dup)
+
+
+def _new_ids(nb):
+    for i, c in enumerate(nb["cells"]):
+        c["id"] = f"renamed-{i}"
+
+
+def _python3_kernel(nb):
+    nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _huge_outputs(nb):
+    for c in nb["cells"]:
+        if c["cell_type"] == "code":
+            c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 7_000_000}]
+            break
+
+
+# What each student submits, and the grade it must get: (score, status, words the messages must contain).
+CASES = {
+    # fair scores
+    "perfect": (solved(), None, 5, "ok", []),
+    "untouched": ({}, None, 0, "ok", []),
+    "partial": (solved(means=WRONG_MEANS), None, 2, "ok", []),
+    "warnings": (solved(add="import sys, warnings\nimport numpy as np\n\n\ndef add_one(x):\n"
+                            "    warnings.warn('this is deprecated', DeprecationWarning)\n"
+                            "    print('W0000 tensorflow: oneDNN custom operations are on', file=sys.stderr)\n"
+                            "    return np.asarray(x, dtype=np.float64) + 1.0\n"), None, 5, "ok", []),
+    # hostile: tricks that fool stock nbgrader get no points here
+    "patch_numpy": (solved(add="import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+                                "np.testing.assert_array_equal = lambda *a, **k: None\n"
+                                "class FakeNp:\n    testing = np.testing\n    asarray = np.asarray\n"
+                                "    float64 = np.float64\n    ndarray = np.ndarray\nnp = FakeNp()\n\n"
+                                "def add_one(x):\n    return np.asarray(x, dtype=np.float64)\n"), None, 3, "ok", []),
+    "always_equal": (solved(add="class Anything:\n    def __eq__(self, other):\n        return True\n"
+                                 "    __array_priority__ = 1e9\n\n\ndef add_one(x):\n    return Anything()\n"),
+                     None, 3, "ok", []),
+    "patch_builtins": (solved(add="import builtins\nbuiltins.all = lambda *a: True\nbuiltins.abs = lambda x: 0\n"
+                                   "builtins.AssertionError = type('Nope', (Exception,), {})\n"
+                                   "import numpy as np\n\ndef add_one(x):\n    return np.zeros(np.shape(x))\n"),
+                       None, 3, "ok", []),
+    # patching isinstance breaks the student's own process (IPython, json): no points, and the batch goes on
+    "break_builtins": (solved(add="import builtins\nbuiltins.isinstance = lambda *a: True\n" + ADD), None, 0,
+                       "error", ["exited"]),
+    "showtraceback": (solved(add="ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n"
+                                  "ip._showtraceback = lambda *a, **k: None\n"
+                                  "import numpy as np\n\ndef add_one(x):\n    return np.asarray(x) * 0.0\n"),
+                      None, 3, "ok", []),
+    "sys_exit": (solved(add="import sys\n\ndef add_one(x):\n    sys.exit(0)\n"), None, 3, "ok", []),
+    "os_exit": (solved(means="import os\n\ndef row_means(a):\n    os._exit(0)\n"), None, 2, "error",
+                ["exited"]),
+    "reads_secrets": (solved(add="import glob, numpy as np\n\ndef add_one(x):\n"
+                                  "    found = glob.glob('/work/**/gradebook.db', recursive=True)"
+                                  " + glob.glob('/work/*/solutions/*') + glob.glob('/work/*/autograder/*')"
+                                  " + glob.glob('/work/*/tests/fixtures/*/*/*/*.ipynb')"
+                                  " + glob.glob('/tmp/**/source/**/*.ipynb', recursive=True)"
+                                  " + glob.glob('/home/*/../*/*/submitted/*')\n"
+                                  "    for path in ['" + str(FIXTURES) + "/90_tiny/planted.txt', '"
+                                  + str(ROOT) + "/planted.txt']:\n"
+                                  "        try:\n            open(path, 'w').write('x')\n"
+                                  "            found.append(path)\n        except OSError:\n            pass\n"
+                                  "    import urllib.request\n    try:\n"
+                                  "        urllib.request.urlopen('http://1.1.1.1', timeout=2)\n"
+                                  "        found.append('network')\n    except Exception:\n        pass\n"
+                                  "    if found:\n        print(found)\n        return np.asarray(x, dtype=np.float64) + 1.0\n"
+                                  "    return np.zeros(np.shape(x))\n"), None, 3, "ok", []),
+    "shadow_data": (solved(means="data = np.zeros((2, 3))\n\ndef row_means(a):\n    return np.zeros(len(a))\n"),
+                    None, 2, "ok", []),
+    "fork_bomb": (solved(add="import os, time\nfor _ in range(100000):\n    if os.fork() == 0:\n"
+                              "        time.sleep(120)\n        os._exit(0)\n"), None, 3, "ok", []),
+    "memory_hog": (solved(add="import time, numpy as np\nhog = []\nfor _ in range(40):\n"
+                               "    hog.append(np.ones(50 * 2**20 // 8))\n    time.sleep(0.05)\n" + ADD),
+                   None, 0, "limit", ["memory limit"]),
+    "endless_loop": (solved(add="def add_one(x):\n    while True:\n        pass\n"), None, 0, "limit",
+                     ["time limit"]),
+    "huge_print": (solved(add="print('y' * 30_000_000)\n" + ADD), None, 5, "ok", []),
+    # malformed
+    "deleted_tests": (solved(), _drop_tests, 5, "ok", ["deleted"]),
+    "retyped_cell": (solved(), _retype_solution, 3, "ok", ["changed from code to markdown"]),
+    "duplicated_cell": (solved(), _duplicate_solution, 5, "ok", ["duplicated"]),
+    "new_cell_ids": (solved(), _new_ids, 5, "ok", ["cell ids differ"]),
+    "other_kernel": (solved(), _python3_kernel, 5, "ok", ["kernel 'python3'"]),
+    "huge_outputs": (solved(), _huge_outputs, 5, "ok", ["outputs are never graded"]),
+}
+RAW = {  # submissions written as raw bytes
+    "bad_json": (b'{"cells": [', 0, "malformed", ["not valid JSON"]),
+    "bad_nbformat": (json.dumps({"nbformat": 99, "nbformat_minor": 0, "metadata": {}, "cells": []}).encode(),
+                     0, "malformed", ["format"]),
+}
+
+
+@pytest.fixture(scope="module")
+def batch(release_nb, tmp_path_factory):
+    subs = tmp_path_factory.mktemp("subs") / "submitted"
+    for student, (cells, edit, *_rest) in CASES.items():
+        folder = subs / student / A
+        folder.mkdir(parents=True)
+        (folder / f"{NB}.ipynb").write_text(json.dumps(notebook(release_nb, cells, edit)))
+    for student, (raw, *_rest) in RAW.items():
+        folder = subs / student / A
+        folder.mkdir(parents=True)
+        (folder / f"{NB}.ipynb").write_bytes(raw)
+    (subs / "perfect" / A / "notes.txt").write_text("extra file")
+    (subs / "missing_nb" / A).mkdir(parents=True)
+    (subs / "missing_nb" / A / "other.ipynb").write_text("{}")
+    # (solutions/ is not hashed: other authors may be changing it while the tests run)
+    before = _tree_digest(FIXTURES, ROOT / "autograder")
+    out = tmp_path_factory.mktemp("grades") / "out"
+    rows = grade.run(grade.build_parser().parse_args(
+        [str(subs.parent), "--out", str(out), "--source", str(FIXTURES), "--cell-timeout", "15",
+         "--notebook-timeout", "120", "--memory-mb", "400", "--processes", "64"]))
+    after = _tree_digest(FIXTURES, ROOT / "autograder")
+    return {"rows": {r.student: r for r in rows}, "out": out, "unchanged": before == after}
+
+
+EXPECTED = {s: (score, status, words) for s, (_c, _e, score, status, words) in CASES.items()}
+EXPECTED.update({s: (score, status, words) for s, (_r, score, status, words) in RAW.items()})
+EXPECTED["missing_nb"] = (0, "missing", ["missing notebook"])
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_submission_gets_its_grade(batch, student):
+    score, status, words = EXPECTED[student]
+    row = batch["rows"][student]
+    assert (row.score, row.status) == (score, status), row.messages
+    assert row.max_score == 5
+    for word in words:
+        assert any(word in m for m in row.messages), row.messages
+
+
+def test_outputs_csv_feedback_plot_and_gradebook(batch):
+    out = batch["out"]
+    with open(out / "grades.csv") as f:
+        table = list(csv.DictReader(f))
+    assert sorted(r["student"] for r in table) == sorted(EXPECTED)
+    perfect = next(r for r in table if r["student"] == "perfect")
+    assert (perfect["score"], perfect["t90_test_add_one"], perfect["t90_test_row_means"]) == ("5", "2", "3")
+    assert "extra files" in perfect["messages"]
+    for student in EXPECTED:
+        html = (out / "feedback" / student / A / f"{NB}.html").read_text()
+        assert "Grader report" in html
+        assert "default_rng" not in html and "HIDDEN TESTS" not in html  # hidden tests stay hidden
+    assert (out / "feedback" / "huge_print" / A / f"{NB}.html").stat().st_size < 2_000_000
+    assert (out / "score_distribution.png").read_bytes()[:4] == b"\x89PNG"
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert gb.find_submission(A, "perfect").score == 5
+        assert gb.find_submission(A, "partial").score == 2
+
+
+def test_course_directory_is_untouched_and_nothing_planted(batch):
+    assert batch["unchanged"]
+    assert not (FIXTURES / A / "planted.txt").exists() and not (ROOT / "planted.txt").exists()
+
+
+def test_lms_zip_is_collected(release_nb, tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(f"alice_1001_2001_{NB}.ipynb", json.dumps(notebook(release_nb, solved())))
+        zf.writestr(f"bob_late_1002_2002_{NB}-1.ipynb",
+                    json.dumps(notebook(release_nb, solved(means=WRONG_MEANS))))
+        zf.writestr("readme.txt", "not a submission")
+        zf.writestr("../evil.ipynb", "{}")
+    rows = grade.run(grade.build_parser().parse_args(
+        [str(archive), "--out", str(tmp_path / "out"), "--source", str(FIXTURES)]))
+    assert {r.student: r.score for r in rows} == {"alice": 5, "bob": 2}
+    assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_grade_rule_matches_nbgrader():
+    from nbformat import from_dict
+    from nbgrader.utils import determine_grade
+
+    meta = {"nbgrader": {"grade": True, "solution": False, "points": 3, "grade_id": "g"}}
+    cases = [[], [{"output_type": "stream", "name": "stdout", "text": "ok"}],
+             [{"output_type": "stream", "name": "stderr", "text": "oops"}],
+             [{"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}],
+             [{"output_type": "execute_result", "data": {"text/plain": "1.5"}, "metadata": {}, "execution_count": 1}],
+             [{"output_type": "execute_result", "data": {"text/plain": "'text'"}, "metadata": {},
+               "execution_count": 1}]]
+    for outputs in cases:
+        cell = {"cell_type": "code", "metadata": meta, "source": "", "outputs": outputs, "execution_count": 1}
+        assert trusted.determine_grade(cell) == tuple(float(x) for x in determine_grade(from_dict(cell))), outputs
+
+
+def test_defined_names_of_an_instructor_cell():
+    names, imports = trusted.defined_names("# GRADED\nimport numpy as np\nfrom math import pi as PI\n"
+                                           "%time x = 1\nW, b = 1, 2\ndef f():\n    inner = 1\nclass C: pass\n"
+                                           "for i in range(2):\n    total = i\n")
+    assert names == ["W", "b", "f", "C", "i", "total"]
+    assert len(imports) == 2
+
+
+# ------------------------------------------------------------------ the real course notebooks
+# Once in `make test`: 00_getting_started (TensorFlow and MNIST in both processes). AUTOGRADER_ALL=1 grades a
+# perfect and an untouched submission of EVERY assignment in solutions/ (slow: each notebook runs twice).
+REAL = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()) \
+    if __import__("os").environ.get("AUTOGRADER_ALL") else ["00_getting_started"]
+
+
+def test_real_assignments_perfect_full_marks_untouched_zero(tmp_path):
+    import nbformat
+
+    subs = tmp_path / "submitted"
+    for a in REAL:
+        source = nbformat.read(ROOT / "solutions" / a / f"{a}.ipynb", as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                   if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        student = json.loads((ROOT / "notebooks" / a / f"{a}.ipynb").read_text())
+        for who, cells in (("perfect", answers), ("untouched", {})):
+            nb = notebook(student, cells)
+            (subs / who / a).mkdir(parents=True)
+            (subs / who / a / f"{a}.ipynb").write_text(json.dumps(nb))
+    rows = grade.run(grade.build_parser().parse_args([str(subs), "--out", str(tmp_path / "out")]))
+    for row in rows:
+        assert row.max_score > 0
+        want = row.max_score if row.student == "perfect" else 0
+        assert (row.score, row.status) == (want, "ok"), (row.assignment, row.student, row.scores, row.messages)
