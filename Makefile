@@ -16,7 +16,7 @@ endif
 # The stamp records which requirement set was installed, so switching GPU=0/1 reinstalls.
 STAMP  := $(VENV)/.installed-$(notdir $(REQS))
 
-.PHONY: help setup lab test notebooks check-notebooks bench clean
+.PHONY: help setup lab test notebooks check-notebooks bench clean browser-deps
 
 # Parts of the build that belong to one area live beside it (autograder/*.mk): they may add targets
 # and prerequisites of `make test` (TEST_DEPS), e.g. system packages the tests need.
@@ -43,13 +43,21 @@ $(STAMP): requirements.txt requirements.lock $(REQS)
 	touch $@
 
 lab: setup  ## open JupyterLab on the student notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: setup  ## regenerate notebooks/ from solutions/ (ONLY="03_x 04_y" for some)
 	$(PY) autograder/notebooks.py generate $(ONLY)
 
 check-notebooks: setup  ## fail when notebooks/ is stale or a notebook is not normalized
 	$(PY) autograder/notebooks.py check
+
+# The browser test drives Debian's chromium (never a browser Playwright downloads). Installed when
+# missing and we are root, as in CI; elsewhere the test is skipped with its reason.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium is not installed: tests/test_browser.py will be skipped"
+TEST_DEPS += browser-deps
 
 # One pytest run, so CI reads one closing line: unit tests, student notebooks up to their first exercise,
 # and every solution notebook under nbval. xdist must keep a notebook's cells on one worker (loadscope).
