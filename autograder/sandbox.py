@@ -4,8 +4,9 @@
 - a file system made of read-only system folders, the Python environment, the `course` package and the public
   datasets, plus ONE writable folder: the private scratch copy of this student's files (/home/student);
   solutions/, autograder/, notebooks/, the gradebook, the hidden tests and other students' work are not in it;
-- run as a separate unprivileged user (uid 60000 + worker slot) when the grader runs as root, so that
-  RLIMIT_NPROC bounds the processes and threads (a fork bomb) of that submission alone;
+- run as a separate unprivileged user when the grader runs as root (a uid of its own per worker slot and per
+  grading run, see grade.py), so that RLIMIT_NPROC bounds the processes and threads (a fork bomb) of that
+  submission alone;
 - limits: RLIMIT_NPROC, RLIMIT_FSIZE (largest file), RLIMIT_CORE=0; memory by a watchdog that sums the resident
   memory of the sandbox's processes (RLIMIT_AS breaks TensorFlow, which reserves large address ranges);
   wall time per request and per notebook is enforced by the caller (Channel.request).
@@ -157,14 +158,15 @@ def tree_rss(pid: int) -> int:
 class Sandbox:
     """A student process in a sandbox, spoken to over two pipes with plainwire messages."""
 
-    def __init__(self, scratch: Path, libdir: Path, limits: Limits, slot: int = 0):
+    def __init__(self, scratch: Path, libdir: Path, limits: Limits, slot: int = 60000):
+        """slot: the uid the student process runs as when the grader is root."""
         self.scratch, self.libdir, self.limits, self.slot = scratch, libdir, limits, slot
         self.proc: subprocess.Popen | None = None
         self.failure: str | None = None
         self._stop = threading.Event()
 
     def start(self) -> None:
-        uid = 60000 + self.slot if os.geteuid() == 0 else None
+        uid = self.slot if os.geteuid() == 0 else None
         if uid is not None:
             os.chown(self.scratch, uid, uid)
             for dirpath, dirnames, filenames in os.walk(self.scratch):

@@ -250,7 +250,7 @@ def grade(job: dict) -> dict:
     ignore = re.compile(job["ignore_pattern"]) if job.get("ignore_pattern") else None
     started = time.monotonic()
     notebook_deadline = started + limits.notebook_seconds
-    sandbox = Sandbox(Path(job["scratch"]), Path(job["libdir"]), limits, job.get("slot", 0))
+    sandbox = Sandbox(Path(job["scratch"]), Path(job["libdir"]), limits, job.get("uid", 60000))
     messages: list[str] = []
     scores: dict[str, list[float]] = {}
     feedback = []
