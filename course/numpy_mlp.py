@@ -28,16 +28,18 @@ def one_hot(labels, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
 
 @dataclass
 class FlatData:
-    """MNIST images as rows of floats in [0, 1] (N, 784), labels as ints (N,) and one-hot (N, 10)."""
+    """Images as rows of floats (N, features) and int labels (N,) of a train / validation / test split."""
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    num_classes: int = 10
 
     def one_hot(self, split: str) -> np.ndarray:
-        return one_hot(getattr(self, f"y_{split}"), 10, getattr(self, f"x_{split}").dtype)
+        """The labels of `split` ("train", "val" or "test") one-hot, in the dtype of its images."""
+        return one_hot(getattr(self, f"y_{split}"), self.num_classes, getattr(self, f"x_{split}").dtype)
 
 
 def load_mnist_flat(dtype=np.float32) -> FlatData:
