@@ -96,6 +96,12 @@ def _safe_extract(archive: Path, dest: Path) -> list[str]:
     return notes
 
 
+def _skip_links(folder, names):
+    """Never follow a symlink out of a submission (it could point at solutions/ or another student's work)."""
+    return [n for n in names if os.path.islink(os.path.join(folder, n))
+            or n in (".ipynb_checkpoints", "__pycache__")]
+
+
 def collect(submissions: Path, submitted: Path, layout: dict, config) -> list[str]:
     """Fill submitted/<student>/<assignment>/ from a folder or a zip; returns notes for the log."""
     notes = []
@@ -115,15 +121,15 @@ def collect(submissions: Path, submitted: Path, layout: dict, config) -> list[st
                 continue
             for assignment in layout:
                 if (student / assignment).is_dir():
-                    shutil.copytree(student / assignment, submitted / student.name / assignment, symlinks=False,
-                                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                    shutil.copytree(student / assignment, submitted / student.name / assignment, symlinks=True,
+                                    ignore=_skip_links)
         return notes
     # flat LMS export: <student>_<ids>_<notebook>.ipynb, matched with nbgrader's FileNameCollectorPlugin
     from nbgrader.plugins import FileNameCollectorPlugin
 
     plugin = FileNameCollectorPlugin(config=config)
     owner = {f"{nb}.ipynb": a for a, nbs in layout.items() for nb in nbs}
-    for path in sorted(p for p in submissions.rglob("*") if p.is_file()):
+    for path in sorted(p for p in submissions.rglob("*") if p.is_file() and not p.is_symlink()):
         found = plugin.collect(path.name)
         if not found:
             notes.append(f"skipped {path.name}: its name does not match FileNameCollectorPlugin.named_regexp")
@@ -281,6 +287,7 @@ def run(args) -> list[Row]:
     course = work / "course"
     course.mkdir(parents=True)
     db_url = f"sqlite:///{out / 'gradebook.db'}"
+    clock = {"start": time.perf_counter()}
     source_dir = Path(args.source).resolve()
     layout = course_layout(source_dir)
     submitted = course / "submitted"
@@ -293,6 +300,7 @@ def run(args) -> list[Row]:
     if not students:
         raise SystemExit("no submission found")
     prepare_course(source_dir, course, db_url, config, present)
+    clock["prepare"] = time.perf_counter()
     libdir = work / "sandbox_lib"
     libdir.mkdir()
     for name in SANDBOX_FILES:
@@ -348,6 +356,7 @@ def run(args) -> list[Row]:
                     "out": str(work / "results" / f"{key}.json")}))
     (work / "results").mkdir()
     results = _run_jobs(jobs, args.jobs, limits)
+    clock["grade"] = time.perf_counter()
     feedback_nbs = {}
     for (student, a, nb), result in results.items():
         row = rows[(student, a)]
@@ -361,12 +370,16 @@ def run(args) -> list[Row]:
     for row in rows.values():
         row.score = round(sum(row.scores.values()), 4)
     write_gradebook(db_url, rows, layout, release)
+    clock["gradebook"] = time.perf_counter()
     write_feedback(out / "feedback", rows, layout, feedback_nbs, release)
+    clock["feedback"] = time.perf_counter()
     table = sorted(rows.values(), key=lambda r: (r.assignment, r.student))
     write_csv(out / "grades.csv", table)
     print_summary(table)
     plot(out / "score_distribution.png", table)
-    print(f"\ngrades: {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\nplot: {out / 'score_distribution.png'}"
+    marks = list(clock.items())
+    print("\ntimes: " + ", ".join(f"{name} {t - marks[i][1]:.1f} s" for i, (name, t) in enumerate(marks[1:])))
+    print(f"grades: {out / 'grades.csv'}\nfeedback: {out / 'feedback'}\nplot: {out / 'score_distribution.png'}"
           f"\ngradebook: {out / 'gradebook.db'}")
     if not args.keep_work:
         shutil.rmtree(work / "scratch", ignore_errors=True)

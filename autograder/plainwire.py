@@ -25,7 +25,7 @@ import numpy as np
 from builtins import (abs, bool, bytes, complex, dict, float, frozenset, getattr, hasattr, int, isinstance,  # noqa: A004
                       len, list, range, repr, set, slice, str, tuple, type, zip)
 
-MAX_FRAME = 1 << 30        # one frame (JSON or one array) at most 1 GiB
+MAX_FRAME = 1 << 30        # one message (JSON and arrays together) at most 1 GiB
 MAX_FRAMES = 10_000        # arrays per message
 MAX_DEPTH = 64             # nesting of containers
 MAX_INT_DIGITS = 4000
@@ -90,7 +90,13 @@ def receive(fd: int, wait=None) -> tuple[dict, list[bytes]]:
         raise WireError("message is not an object with nbin")
     if not 0 <= message["nbin"] <= MAX_FRAMES:
         raise WireError("too many binary frames")
-    return message, [_read_frame(fd, wait) for _ in range(message["nbin"])]
+    frames, total = [], 0
+    for _ in range(message["nbin"]):
+        frames.append(_read_frame(fd, wait))
+        total += len(frames[-1])
+        if total > MAX_FRAME:
+            raise WireError("message larger than the limit")
+    return message, frames
 
 
 # ---------------------------------------------------------------- values

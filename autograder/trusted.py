@@ -292,6 +292,14 @@ def grade(job: dict) -> dict:
                 feedback.append(dict(cell, source=code, outputs=_sanitize(outputs, limits), execution_count=None))
                 continue
             if _is_test(cell):
+                # The public part runs in the student process too (errors ignored), so that names a test cell
+                # defines exist there for later cells; only the trusted run below is graded.
+                if sandbox.failure is None:
+                    try:
+                        _CHANNEL.run(public["source"], [])
+                    except SandboxError:
+                        pass
+                _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
                 outputs, _ = shell.run(cell["source"])
                 if ignore is not None:
                     outputs = [o for o in outputs if not (o["output_type"] == "stream" and o["name"] == "stderr"

@@ -148,6 +148,11 @@ CASES = {
                                   "        found.append('network')\n    except Exception:\n        pass\n"
                                   "    if found:\n        print(found)\n        return np.asarray(x, dtype=np.float64) + 1.0\n"
                                   "    return np.zeros(np.shape(x))\n"), None, 3, "ok", []),
+    "symlink_secret": (solved(add="import numpy as np\n\ndef add_one(x):\n    try:\n"
+                                   "        secret = open('solution_link.ipynb').read()\n    except OSError:\n"
+                                   "        secret = ''\n    if 'HIDDEN' in secret:\n"
+                                   "        return np.asarray(x, dtype=np.float64) + 1.0\n"
+                                   "    return np.zeros(np.shape(x))\n"), None, 3, "ok", []),
     "shadow_data": (solved(means="data = np.zeros((2, 3))\n\ndef row_means(a):\n    return np.zeros(len(a))\n"),
                     None, 2, "ok", []),
     "fork_bomb": (solved(add="import os, time\nfor _ in range(100000):\n    if os.fork() == 0:\n"
@@ -185,6 +190,7 @@ def batch(release_nb, tmp_path_factory):
         folder.mkdir(parents=True)
         (folder / f"{NB}.ipynb").write_bytes(raw)
     (subs / "perfect" / A / "notes.txt").write_text("extra file")
+    (subs / "symlink_secret" / A / "solution_link.ipynb").symlink_to(FIXTURES / A / f"{NB}.ipynb")
     (subs / "missing_nb" / A).mkdir(parents=True)
     (subs / "missing_nb" / A / "other.ipynb").write_text("{}")
     # (solutions/ is not hashed: other authors may be changing it while the tests run)
