@@ -273,3 +273,47 @@ class Workers:
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)  # start_new_session=True: the worker's pid is its group id
+
+
+def train_loop(strategy, model, dataset, *, epochs: int, global_batch_size: int, optimizer=None,
+               loss_fn=None, log=print) -> list[float]:
+    """Synchronous data-parallel training with `strategy`: what ``model.fit`` does, written out.
+
+    Keras 3's ``fit`` does not run under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585), so
+    notebook 12's workers use this loop; it works with any ``tf.distribute`` strategy. `model` (and its
+    optimizer) must have been created inside ``strategy.scope()``; `dataset` yields global batches
+    ``(x, y)`` of integer labels. Each replica averages its per-example losses over the *global* batch
+    size, so that summing the replicas' gradients gives the gradient of the global mean loss.
+    Returns the mean training loss of each epoch.
+    """
+    import tensorflow as tf
+    import keras
+
+    optimizer = optimizer or model.optimizer
+    loss_fn = loss_fn or keras.losses.sparse_categorical_crossentropy
+
+    def replica_step(x, y):
+        with tf.GradientTape() as tape:
+            per_example = loss_fn(y, model(x, training=True))
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function
+    def step(x, y):
+        per_replica = strategy.run(replica_step, args=(x, y))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    history = []
+    for epoch in range(epochs):
+        start, total, steps = time.monotonic(), 0.0, 0
+        for x, y in distributed:
+            total += float(step(x, y))
+            steps += 1
+        history.append(total / max(steps, 1))
+        if log:
+            log(f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}, {steps} steps, "
+                f"{time.monotonic() - start:.1f} s")
+    return history
