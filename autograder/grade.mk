@@ -1,9 +1,10 @@
 # Grading and the student bundle (issue 7). Included by the Makefile; see autograder/README.md.
 .PHONY: grade grade-deps release
 
-grade: setup grade-deps  ## autograde SUBMISSIONS=<folder or zip> [GRADE_OUT=dir]: sandboxed, parallel; grades.csv, feedback, plot
+grade: setup grade-deps  ## autograde SUBMISSIONS=<folder or zip> [GRADE_OUT=dir] [SANDBOX_TESTS=a,b]: sandboxed, parallel; grades.csv, feedback, plot
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder or zip> [GRADE_OUT=<dir>]"; exit 2; }
-	$(PY) autograder/grade.py "$(SUBMISSIONS)" $(if $(GRADE_OUT),--out "$(GRADE_OUT)")
+	$(PY) autograder/grade.py "$(SUBMISSIONS)" $(if $(GRADE_OUT),--out "$(GRADE_OUT)") \
+	  $(if $(SANDBOX_TESTS),--tests-in-sandbox "$(SANDBOX_TESTS)")
 
 # bubblewrap is the grading sandbox. CI runs as root on a fresh Debian machine: install it there; elsewhere say how.
 grade-deps:  ## install bubblewrap (the grading sandbox) when it is missing

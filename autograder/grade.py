@@ -353,6 +353,7 @@ def run(args) -> list[Row]:
                     "release": str(course / "release" / a / f"{nb}.ipynb"),
                     "student_cells": prepared.student_cells, "scratch": str(scratch), "libdir": str(libdir),
                     "trusted_dir": str(trusted_dir), "limits": asdict(limits), "ignore_pattern": ignore,
+                    "tests_in_sandbox": a in args.tests_in_sandbox,
                     "out": str(work / "results" / f"{key}.json")}))
     (work / "results").mkdir()
     results = _run_jobs(jobs, args.jobs, limits)
@@ -556,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
     parser.add_argument("--processes", type=int, default=Limits.processes)
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch and trusted folders")
+    parser.add_argument("--tests-in-sandbox", default=[], type=lambda text: [a for a in text.split(",") if a],
+                        help="comma-separated assignments whose test cells run inside the student's sandbox "
+                             "(for tests that cannot cross a process boundary; lower assurance)")
     return parser
 
 

@@ -165,6 +165,11 @@ def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
     if isinstance(obj, np.generic) and t.__module__ == "numpy" and not np.dtype(t).hasobject:
         arrays.append(_npy(np.asarray(obj)))
         return {"t": "np", "i": len(arrays) - 1}
+    if isinstance(obj, np.dtype):
+        return {"t": "dtype", "v": obj.str if obj.names is None else str(obj)}
+    if t is type and (obj in (bool, int, float, complex, str, bytes, list, tuple, dict, set)
+                      or (issubclass(obj, np.generic) and obj.__module__ == "numpy")):
+        return {"t": "type", "v": obj.__name__}
     kind = _tf_kind(obj)
     if kind is not None:
         value = obj.numpy()
@@ -218,6 +223,20 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
             tf = sys.modules["tensorflow"]
             return tf.Variable(array) if value.get("var") else tf.constant(array)
         return array
+    if tag == "dtype":
+        try:
+            return np.dtype(str(value["v"]))
+        except TypeError:
+            raise WireError("bad dtype") from None
+    if tag == "type":
+        name = str(value.get("v"))
+        found = {"bool": bool, "int": int, "float": float, "complex": complex, "str": str, "bytes": bytes,
+                 "list": list, "tuple": tuple, "dict": dict, "set": set}.get(name)
+        if found is None:
+            found = getattr(np, name, None)
+            if not (isinstance(found, type) and issubclass(found, np.generic)):
+                raise WireError("bad type")
+        return found
     if tag == "ref":
         return resolve_ref(value)
     raise WireError(f"unknown tag {tag!r}")

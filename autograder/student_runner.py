@@ -101,8 +101,11 @@ def main(in_fd: int, out_fd: int) -> None:
                                               "traceback": traceback.format_exc(limit=-8)[-6000:]}
                 encoded = wire.encode(value, arrays, make_ref)
                 # Arrays and variables passed in come back as they are now, so in-place changes show.
+                flat = []
+                for a in args if op == "call" else []:
+                    flat += list(a) if type(a) in (list, tuple) else [a]
                 after = [wire.encode(a, arrays, make_ref) if isinstance(a, np.ndarray) or wire._tf_kind(a) else None
-                         for a in args] if op == "call" else []
+                         for a in flat]
                 reply = {"ok": error is None, "value": encoded, "error": error, "after": after,
                          "stdout": out.value()}
         except Exception as exc:  # noqa: BLE001

@@ -285,7 +285,7 @@ def test_defined_names_of_an_instructor_cell():
 # ------------------------------------------------------------------ the real course notebooks
 # Once in `make test`: 00_getting_started (TensorFlow and MNIST in both processes). AUTOGRADER_ALL=1 grades a
 # perfect and an untouched submission of EVERY assignment in solutions/ (slow: each notebook runs twice).
-REAL = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()) \
+REAL = sorted(p.name for p in (ROOT / "solutions").iterdir() if (ROOT / "notebooks" / p.name).is_dir()) \
     if __import__("os").environ.get("AUTOGRADER_ALL") else ["00_getting_started"]
 
 
@@ -307,3 +307,25 @@ def test_real_assignments_perfect_full_marks_untouched_zero(tmp_path):
         assert row.max_score > 0
         want = row.max_score if row.student == "perfect" else 0
         assert (row.score, row.status) == (want, "ok"), (row.assignment, row.student, row.scores, row.messages)
+
+
+def test_tests_in_sandbox_mode_grades_and_hides_hidden_tests(release_nb, tmp_path):
+    subs = tmp_path / "submitted"
+    for who, cells in (("perfect", solved()), ("partial", solved(means=WRONG_MEANS)),
+                       # walks up the stack to the runner's copy of the test cell and prints it everywhere
+                       ("leaker", solved(means="import sys\n\ndef row_means(a):\n    found = []\n"
+                                               "    f = sys._getframe()\n    while f is not None:\n"
+                                               "        found += [str(v) for k, v in f.f_locals.items()"
+                                               " if k in ('code', 'request')]\n        f = f.f_back\n"
+                                               "    text = ' '.join(found)\n    print(text)\n"
+                                               "    print(text, file=sys.stderr)\n"
+                                               "    raise AssertionError(text)\n"))):
+        (subs / who / A).mkdir(parents=True)
+        (subs / who / A / f"{NB}.ipynb").write_text(json.dumps(notebook(release_nb, cells)))
+    out = tmp_path / "out"
+    rows = grade.run(grade.build_parser().parse_args(
+        [str(subs), "--out", str(out), "--source", str(FIXTURES), "--tests-in-sandbox", A]))
+    assert {r.student: r.score for r in rows} == {"perfect": 5, "partial": 2, "leaker": 2}
+    assert all(any("inside the sandbox" in m for m in r.messages) for r in rows)
+    html = (out / "feedback" / "leaker" / A / f"{NB}.html").read_text()
+    assert "default_rng(1)" not in html and "np.ones((2, 9))" not in html
