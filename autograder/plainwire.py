@@ -102,7 +102,7 @@ def receive(fd: int, wait=None) -> tuple[dict, list[bytes]]:
 # ---------------------------------------------------------------- values
 def _npy(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buf, np.asarray(array), allow_pickle=False)  # (ascontiguousarray would make 0-d arrays 1-d)
     return buf.getvalue()
 
 

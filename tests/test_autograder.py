@@ -329,3 +329,37 @@ def test_tests_in_sandbox_mode_grades_and_hides_hidden_tests(release_nb, tmp_pat
     assert all(any("inside the sandbox" in m for m in r.messages) for r in rows)
     html = (out / "feedback" / "leaker" / A / f"{NB}.html").read_text()
     assert "default_rng(1)" not in html and "np.ones((2, 9))" not in html
+
+
+def test_plainwire_round_trip_keeps_shapes_types_and_refuses_objects():
+    import numpy as np
+
+    import plainwire as wire
+
+    values = [np.array(0.5), np.float32(2.0), np.int64(3), np.arange(6.0).reshape(2, 3).T, [1, (2.5, "x")],
+              {"a": np.zeros(2), 3: None}, float("nan"), 2**70, b"\x00\x01", np.float32, np.dtype("<f4"),
+              slice(1, None, 2), {1, 2}]
+    for value in values:
+        arrays: list[bytes] = []
+        back = wire.decode(wire.encode(value, arrays, lambda o: {"t": "ref", "h": 1}), arrays, lambda r: "REF")
+        assert type(back) is type(value), (value, back)
+        if isinstance(value, np.ndarray):
+            assert back.shape == value.shape and back.dtype == value.dtype
+            np.testing.assert_array_equal(back, value)
+    arrays = []
+    assert wire.encode(np.array([object()], dtype=object), arrays, lambda o: {"t": "ref", "h": 7})["t"] == "ref"
+
+    class Sneaky(int):
+        def __eq__(self, other):
+            return True
+
+    assert wire.encode(Sneaky(1), [], lambda o: {"t": "ref", "h": 9}) == {"t": "ref", "h": 9}
+    import io
+    import pickle
+
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "nd", "i": 0}, [buf.getvalue()], None)
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "nd", "i": 0}, [pickle.dumps(np.zeros(2))], None)
