@@ -172,8 +172,8 @@ def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
         return {"t": "type", "v": obj.__name__}
     kind = _tf_kind(obj)
     if kind is not None:
-        value = obj.numpy()
-        if isinstance(value, np.ndarray) and not value.dtype.hasobject:
+        value = np.asarray(obj.numpy())  # a 0-d tensor's numpy() is a NumPy scalar
+        if not value.dtype.hasobject:
             arrays.append(_npy(value))
             return {"t": "tf", "i": len(arrays) - 1, "var": kind == "var"}
     return make_ref(obj)
