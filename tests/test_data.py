@@ -81,8 +81,9 @@ def _split_fingerprint():
 
 
 def test_sign_split_is_the_same_in_another_process():
+    # tests/ first: its conftest.py, not the project root's, is the one test_data imports
     code = ("import sys; sys.path[:0] = [%r, %r]; import test_data; print(test_data._split_fingerprint())"
-            % (str(ROOT), str(ROOT / "tests")))
+            % (str(ROOT / "tests"), str(ROOT)))
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == _split_fingerprint()
     train, val, test = data.sign_digits_split(np.repeat(np.arange(10), 206))
