@@ -160,6 +160,14 @@ def _source(cell) -> str:
     return "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
 
 
+def unanswered(student_cells: dict, release_nb: dict) -> bool:
+    """True when every autograded solution cell of the student notebook is still the release's stub."""
+    stubs = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]).strip()
+             for c in release_nb["cells"] if c["cell_type"] == "code"
+             and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return bool(stubs) and all((student_cells.get(gid) or "").strip() in ("", stub) for gid, stub in stubs.items())
+
+
 def prepare(path: Path, release_nb: dict) -> Prepared:
     """Read a submission defensively: the solution cells' code by grade_id, and what is wrong with it."""
     import nbformat
@@ -311,6 +319,11 @@ def run(args) -> list[Row]:
     ignore = str(config.IgnorePattern.pattern) if "IgnorePattern" in config else ""
     release = {(a, nb): json.loads((course / "release" / a / f"{nb}.ipynb").read_text())
                for a in present for nb in layout[a]}
+    # Assignments whose tests must run inside the sandbox: the course's list (autograder/nbgrader_config.py,
+    # measured: their tests hand TensorFlow graphs or Keras objects to the student's code) and --tests-in-sandbox.
+    sandbox_tests = set(args.tests_in_sandbox)
+    if "CourseGrader" in config and "tests_in_sandbox" in config.CourseGrader:
+        sandbox_tests |= set(config.CourseGrader.tests_in_sandbox)
     rows: dict[tuple, Row] = {}
     jobs = []
     for student in students:
@@ -337,6 +350,10 @@ def run(args) -> list[Row]:
                     row.status = "missing" if prepared.fatal.startswith("missing") else "malformed"
                     row.messages.append(prepared.fatal)
                     continue
+                if unanswered(prepared.student_cells, release[(a, nb)]):
+                    # nothing to run: every answer is still the stub (grading it would score 0 at full cost)
+                    row.messages.append(f"{nb}: no exercise answered (every solution cell still holds its stub)")
+                    continue
                 key = f"{student}__{a}__{nb}"
                 scratch = work / "scratch" / key
                 scratch.mkdir(parents=True)
@@ -353,7 +370,7 @@ def run(args) -> list[Row]:
                     "release": str(course / "release" / a / f"{nb}.ipynb"),
                     "student_cells": prepared.student_cells, "scratch": str(scratch), "libdir": str(libdir),
                     "trusted_dir": str(trusted_dir), "limits": asdict(limits), "ignore_pattern": ignore,
-                    "tests_in_sandbox": a in args.tests_in_sandbox,
+                    "tests_in_sandbox": a in sandbox_tests,
                     "out": str(work / "results" / f"{key}.json")}))
     (work / "results").mkdir()
     results = _run_jobs(jobs, args.jobs, limits)

@@ -3,13 +3,14 @@
 Two processes run the notebook side by side:
 - the *student process* (sandboxed, student_runner.py) runs the student's solution cells and the public
   version of the ordinary cells, so that the student's code sees the state it expects;
-- this *trusted process* runs the instructor's cells from the source notebook: the ordinary cells and the test
-  cells WITH their hidden tests. The names that the instructor's solution cell defines (found by parsing the
-  instructor's cell, e.g. `flatten_and_scale`) are bound here to proxies: calling one sends the arguments as
-  plain data to the student process, runs the student's function there and brings back plain data
-  (plainwire: JSON + .npy, never pickle). Imports of the instructor's solution cell run here, on the real
-  modules. So every assert, every np.testing call, every comparison that awards points runs in this process,
-  on values the student's code cannot reach or patch.
+- this *trusted process* runs the instructor's cells from the source notebook: the solution cells and the
+  ordinary cells (so the fixtures the tests use are computed by known-good code, the same for every student),
+  and the test cells WITH their hidden tests. While a test cell runs, the names that the instructor's solution
+  cells define (found by parsing them, e.g. `flatten_and_scale`) are bound to the student's values instead:
+  plain data, or proxies whose calls send the arguments as plain data to the student process, run the
+  student's function there and bring back plain data (plainwire: JSON + .npy, never pickle). So every assert,
+  every np.testing call, every comparison that awards points runs in this process, on values the student's
+  code cannot reach or patch.
 A test cell earns its points when it runs here without an error (nbgrader's own rule, utils.determine_grade,
 after IgnorePattern has removed warning lines from stderr).
 """
@@ -18,10 +19,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import json
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -149,6 +152,8 @@ class Channel:
         self.sandbox, self.limits, self.notebook_deadline = sandbox, limits, notebook_deadline
         self.cell_deadline = notebook_deadline
         self.student_output: list[str] = []
+        # one request at a time: an ordinary cell's student side runs in a thread (see grade)
+        self.lock = threading.RLock()
 
     def deadline(self) -> float:
         return min(self.cell_deadline, self.notebook_deadline)
@@ -166,14 +171,16 @@ class Channel:
         return _proxy_class(*info["c"])(ref["h"], info)
 
     def run(self, code: str, export: list[str]) -> tuple[dict, list[bytes]]:
-        return self.sandbox.request({"op": "run", "code": code, "export": export}, [], self.deadline())
+        with self.lock:
+            return self.sandbox.request({"op": "run", "code": code, "export": export}, [], self.deadline())
 
     def ask(self, op, ref, args, kwargs, **extra):
         arrays: list[bytes] = []
         message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, self._make_ref),
                    "kwargs": wire.encode(dict(kwargs), arrays, self._make_ref), **extra}
         try:
-            reply, blobs = self.sandbox.request(message, arrays, self.deadline())
+            with self.lock:
+                reply, blobs = self.sandbox.request(message, arrays, self.deadline())
         except SandboxError as exc:
             raise StudentProcessError(str(exc)) from None
         text = reply.get("stdout") or ""
@@ -181,7 +188,8 @@ class Channel:
             print(text[: self.limits.output_chars], end="" if text.endswith("\n") else "\n")
         if not reply.get("ok"):
             error = reply.get("error") or {}
-            raise StudentCodeError(f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip(),
+            raise _student_error_class(str(error.get("ename", "")))(
+                f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip(),
                                    str(error.get("traceback", ""))[-3000:])
         value = wire.decode(reply.get("value"), blobs, self._resolve)
         for original, after in zip(_flat(args), reply.get("after") or []):
@@ -218,6 +226,22 @@ class StudentCodeError(Exception):
     def __init__(self, message, student_traceback=""):
         super().__init__(message)
         self.student_traceback = student_traceback
+
+
+_STUDENT_ERRORS: dict = {}
+
+
+def _student_error_class(ename: str) -> type:
+    """StudentCodeError that is also the builtin exception the student's code raised (ValueError, KeyError, ...),
+    so that a test's `except ValueError` or `pytest.raises(ValueError)` sees it. Only builtin classes are
+    made here; any other exception is a plain StudentCodeError."""
+    builtin = getattr(builtins, ename, None)
+    if not (isinstance(builtin, type) and issubclass(builtin, Exception)) or builtin is Exception:
+        return StudentCodeError
+    if ename not in _STUDENT_ERRORS:
+        _STUDENT_ERRORS[ename] = type(f"Student{ename}", (StudentCodeError, builtin),
+                                      {"__init__": StudentCodeError.__init__, "__str__": Exception.__str__})
+    return _STUDENT_ERRORS[ename]
 
 
 class StudentProcessError(Exception):
@@ -282,6 +306,8 @@ def grade(job: dict) -> dict:
     sys.path = [p for p in sys.path if p not in ("", ".")]
     shell = CellShell(limits.output_chars)
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
+    in_sandbox = bool(job.get("tests_in_sandbox"))
+    student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     try:
         sandbox.start()
         for cell in source["cells"]:
@@ -294,11 +320,13 @@ def grade(job: dict) -> dict:
                 feedback.append(dict(public if not nbg.get("solution") else cell, outputs=None))
                 continue
             if nbg.get("solution"):
-                names, imports = defined_names(cell["source"])
+                names, _imports = defined_names(cell["source"])
                 code = student_cells.get(nbg.get("grade_id"))
                 if code is None:
                     code = ""
                 outputs = []
+                for name in names:  # until the student's code says otherwise, the name is not defined
+                    student_defs[name] = _GONE
                 if sandbox.failure is None:
                     try:
                         reply, blobs = _CHANNEL.run(code, names)
@@ -306,13 +334,16 @@ def grade(job: dict) -> dict:
                         exports = reply.get("exports") if isinstance(reply.get("exports"), dict) else {}
                         for name in names:  # only the names the exercise defines, decoded as plain data
                             if name in exports:
-                                shell.user_ns[name] = wire.decode(exports[name], blobs, _CHANNEL._resolve)
+                                student_defs[name] = wire.decode(exports[name], blobs, _CHANNEL._resolve)
                         if reply.get("missing"):
                             outputs.append(_stream(f"[grader] not defined by your code: {', '.join(reply['missing'])}\n"))
                     except (SandboxError, wire.WireError) as exc:
                         outputs = [_stream(f"[grader] {exc}\n")]
-                for node in imports:  # the instructor's imports, on the real modules
-                    shell.run(ast.unparse(node))
+                if not in_sandbox:
+                    # The instructor's solution, here, for the ordinary cells that follow: they compute the
+                    # tests' fixtures with known-good code (fast, and the same for every student). Test cells
+                    # see the student's definitions instead (with_student_defs below).
+                    shell.run(cell["source"])
                 feedback.append(dict(cell, source=code, outputs=_sanitize(outputs, limits), execution_count=None))
                 continue
             if _is_test(cell):
@@ -339,7 +370,8 @@ def grade(job: dict) -> dict:
                     # only the verdict reaches the feedback: the student's code could print the hidden tests
                     outputs = [o for o in outputs if o["output_type"] != "stream" or o["name"] == "stderr"]
                 else:
-                    outputs, _ = shell.run(cell["source"])
+                    with _student_defs_in(shell.user_ns, student_defs):
+                        outputs, _ = shell.run(cell["source"])
                 if ignore is not None:
                     outputs = [o for o in outputs if not (o["output_type"] == "stream" and o["name"] == "stderr"
                                                          and ignore.search(o["text"]))]
@@ -355,14 +387,18 @@ def grade(job: dict) -> dict:
                                          public.get("metadata", {}).get("nbgrader", {}), score=score,
                                          points=max_score))))
                 continue
-            # an ordinary cell: the public version in the student process, the instructor's here
+            # an ordinary cell: the public version in the student process and, at the same time, the
+            # instructor's version here (not needed when the tests run in the sandbox)
+            student_side = None
             if sandbox.failure is None:
-                try:
-                    _CHANNEL.run(public["source"], [])
-                except SandboxError:
-                    pass
+                student_side = threading.Thread(target=_run_quietly, args=(public["source"],), daemon=True)
+                student_side.start()
+            outputs = []
+            if not in_sandbox:
+                outputs, _ = shell.run(cell["source"])
+            if student_side is not None:
+                student_side.join()
             _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
-            outputs, _ = shell.run(cell["source"])
             feedback.append(dict(public, outputs=_sanitize(outputs, limits), execution_count=None))
     finally:
         sandbox.close()
@@ -378,6 +414,34 @@ def grade(job: dict) -> dict:
         messages.append(sandbox.failure)
     return {"status": status, "messages": messages, "scores": scores, "feedback_cells": feedback,
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def _run_quietly(code: str) -> None:
+    """Run a cell in the student process; its errors are the student's business (they show in later tests)."""
+    try:
+        _CHANNEL.run(code, [])
+    except SandboxError:
+        pass
+
+
+@contextlib.contextmanager
+def _student_defs_in(namespace: dict, student_defs: dict):
+    """Inside: the names the exercises define are the student's (a name the student did not define is
+    missing, never the instructor's). After: the instructor's again, for the ordinary cells."""
+    saved = {name: namespace.get(name, _GONE) for name in student_defs}
+    for name, value in student_defs.items():
+        if value is _GONE:
+            namespace.pop(name, None)
+        else:
+            namespace[name] = value
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is _GONE:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _stream(text: str, name: str = "stdout") -> dict:
