@@ -59,14 +59,17 @@ browser-deps:
 	  || echo "chromium is not installed: tests/test_browser.py will be skipped"
 TEST_DEPS += browser-deps
 
-# One pytest run, so CI reads one closing line: unit tests, student notebooks up to their first exercise,
-# and every solution notebook under nbval. xdist must keep a notebook's cells on one worker (loadscope).
+# The parallel pytest run: unit tests, student notebooks up to their first exercise, and every solution
+# notebook under nbval; xdist must keep a notebook's cells on one worker (loadscope). Then, on its own, the
+# grader on every course notebook (it grades two at a time itself; beside nbval both would slow down).
 PYTEST_ARGS ?= -n 2 --dist loadscope
 test: setup $(TEST_DEPS)  ## run every check of the project
 	$(PY) autograder/notebooks.py check
 	$(PY) autograder/lint_notebooks.py
 	$(BIN)/pytest $(PYTEST_ARGS) -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) \
-	  --nbval-cell-timeout 900 --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	  --nbval-cell-timeout 900 --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --ignore tests/test_grading_course.py tests solutions
+	$(BIN)/pytest -p no:cacheprovider tests/test_grading_course.py
 
 bench: setup  ## print the benchmark figures
 	$(PY) bench/run.py
