@@ -39,6 +39,10 @@ $(STAMP): requirements.txt requirements.lock $(REQS)
 	  || $(PY) -m pip install --disable-pip-version-check -r $(REQS) -c requirements.lock -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (TF course)"
 	@# nbgrader's wheel enables its server extensions (etc/jupyter/jupyter_server_config.d/nbgrader.json).
+	@# The course runs offline: JupyterLab's news and update checks would only pop up and fail.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
+	  > $(VENV)/share/jupyter/lab/settings/overrides.json
 	rm -f $(VENV)/.installed-*
 	touch $@
 
