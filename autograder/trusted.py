@@ -342,20 +342,17 @@ def grade(job: dict) -> dict:
                 if not in_sandbox:
                     # The instructor's solution, here, for the ordinary cells that follow: they compute the
                     # tests' fixtures with known-good code (fast, and the same for every student). Test cells
-                    # see the student's definitions instead (with_student_defs below).
+                    # see the student's definitions instead (_student_defs_in).
                     shell.run(cell["source"])
                 feedback.append(dict(cell, source=code, outputs=_sanitize(outputs, limits), execution_count=None))
                 continue
             if _is_test(cell):
                 # The public part runs in the student process too (errors ignored), so that names a test cell
                 # defines exist there for later cells; only the trusted run below is graded.
-                if sandbox.failure is None and not job.get("tests_in_sandbox"):
-                    try:
-                        _CHANNEL.run(public["source"], [])
-                    except SandboxError:
-                        pass
+                if sandbox.failure is None and not in_sandbox:
+                    _run_quietly(public["source"])
                 _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
-                if job.get("tests_in_sandbox"):
+                if in_sandbox:
                     # Lower-assurance mode, for assignments whose tests cannot cross a process boundary (TF1
                     # graphs, Keras objects): the instructor's test runs inside the student process.
                     outputs = [{"output_type": "error", "ename": "SandboxError", "evalue": sandbox.failure or "",
@@ -380,7 +377,7 @@ def grade(job: dict) -> dict:
                     review.append(nbg["grade_id"])
                 scores[nbg["grade_id"]] = [float(score or 0), float(max_score)]
                 shown = _public_outputs(outputs, limits)
-                if job.get("tests_in_sandbox"):  # the verdict only: student code could print the hidden tests
+                if in_sandbox:  # the verdict only: student code could print the hidden tests
                     shown = [dict(o, evalue="") for o in shown if o["output_type"] == "error"]
                 feedback.append(dict(public, outputs=shown, execution_count=None,
                                      metadata=dict(public.get("metadata", {}), nbgrader=dict(
@@ -398,12 +395,11 @@ def grade(job: dict) -> dict:
                 outputs, _ = shell.run(cell["source"])
             if student_side is not None:
                 student_side.join()
-            _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
             feedback.append(dict(public, outputs=_sanitize(outputs, limits), execution_count=None))
     finally:
         sandbox.close()
     status = "ok"
-    if job.get("tests_in_sandbox"):
+    if in_sandbox:
         messages.append("tests ran inside the sandbox (--tests-in-sandbox): lower assurance, see autograder/README.md")
     if review:
         status = "review"
@@ -417,7 +413,8 @@ def grade(job: dict) -> dict:
 
 
 def _run_quietly(code: str) -> None:
-    """Run a cell in the student process; its errors are the student's business (they show in later tests)."""
+    """Run a cell in the student process, ungraded: its errors are the student's business (they show in later
+    tests), and a broken sandbox is reported by sandbox.failure."""
     try:
         _CHANNEL.run(code, [])
     except SandboxError:
