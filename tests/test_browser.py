@@ -2,6 +2,7 @@
 Debian's chromium. A student notebook's set-up cell runs; the Assignment List and Formgrader show the
 course's assignments. Screenshots are saved under artifacts/browser/."""
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -125,10 +126,24 @@ def browser():
             chromium.close()
 
 
-def test_a_student_notebook_runs_its_set_up_cell(lab, browser):
-    base, token, _ = lab
+@contextlib.contextmanager
+def screenshot_page(browser, name: str):
+    """A new page; on leaving, its screenshot as artifacts/browser/<name>.png, or <name>_FAILED.png when the
+    test failed inside, and the page closed."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
+        yield page
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{name}_FAILED.png"))
+        raise
+    finally:
+        page.close()
+
+
+def test_a_student_notebook_runs_its_set_up_cell(lab, browser):
+    base, token, _ = lab
+    with screenshot_page(browser, "student_notebook_setup_cell") as page:
         page.goto(f"{base}/lab/tree/notebooks/{FIRST}/{FIRST}.ipynb?token={token}")
         first_code = page.locator(".jp-Notebook .jp-CodeCell").first
         first_code.wait_for(timeout=120_000)
@@ -143,18 +158,11 @@ def test_a_student_notebook_runs_its_set_up_cell(lab, browser):
         text = output.inner_text()
         assert "tensorflow 2.21" in text and "device: /" in text
         assert "WARNING" not in text
-        page.screenshot(path=str(ARTIFACTS / "student_notebook_setup_cell.png"))
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "student_notebook_FAILED.png"))
-        raise
-    finally:
-        page.close()
 
 
 def test_the_assignment_list_shows_the_released_assignments(lab, browser):
     base, token, names = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
+    with screenshot_page(browser, "assignment_list") as page:
         page.goto(f"{base}/lab?reset&token={token}")
         # As a student does it: the Nbgrader menu, then Assignment List.
         page.get_by_role("menuitem", name="Nbgrader").click(timeout=120_000)
@@ -162,24 +170,11 @@ def test_the_assignment_list_shows_the_released_assignments(lab, browser):
         released = page.locator("#released_assignments_list")
         for name in names:
             released.get_by_text(name, exact=True).wait_for(timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "assignment_list.png"))
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "assignment_list_FAILED.png"))
-        raise
-    finally:
-        page.close()
 
 
 def test_the_formgrader_shows_the_course_assignments(lab, browser):
     base, token, names = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
+    with screenshot_page(browser, "formgrader") as page:
         page.goto(f"{base}/formgrader/manage_assignments?token={token}")
         for name in names:
             page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "formgrader.png"))
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "formgrader_FAILED.png"))
-        raise
-    finally:
-        page.close()
