@@ -17,3 +17,9 @@ release: setup  ## build the student bundle dist/tf-course-student.zip (no solut
 	$(PY) autograder/release.py
 
 TEST_DEPS += grade-deps
+
+# Similarity report (issue 17). `make grade` does not depend on it.
+.PHONY: similarity
+similarity: setup  ## similarity report SUBMISSIONS=<folder or zip> [SIMILARITY_OUT=dir]: similarity.html and .csv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make similarity SUBMISSIONS=<folder or zip> [SIMILARITY_OUT=<dir>]"; exit 2; }
+	$(PY) autograder/similarity.py "$(SUBMISSIONS)" $(if $(SIMILARITY_OUT),--out "$(SIMILARITY_OUT)")
