@@ -1,26 +1,62 @@
 """`make release`: the student bundle, a zip of what a student needs and nothing an instructor keeps.
 
-    python autograder/release.py [--out dist/tf-course-student.zip]
+    python autograder/release.py [--out dist/tf-course-student.zip] [--exchange /srv/nbgrader/exchange]
 
-In it, under tf-course/: the student notebooks (notebooks/), the `course` package, the set-up files (Makefile,
-requirements*.txt, requirements.lock, environment.yml, pyproject.toml, datasets/manifest.json and the checksum
-lists) and a student README. Never solutions/, autograder/, tests/, bench/ or CI files;
-tests/test_autograder_release.py checks that no solution line and no hidden-test line is in it.
+The student notebooks in it are generated afresh from solutions/ by nbgrader (autograder/notebooks.py), never
+read from notebooks/: JupyterLab autosaves into notebooks/ whenever someone tries an exercise there, so a
+release built from that folder would ship answers and outputs. A notebooks/ that differs from the generated
+one is reported (not shipped).
+
+In the zip, under tf-course/, every file with mode 0644:
+- notebooks/NN_topic/NN_topic.ipynb, generated, without outputs;
+- home.ipynb, the course home (`make lab` opens it): the notebooks with their estimated time, points and what
+  each builds on, read from the notebooks' headers and nbgrader metadata; where to get help; how to submit;
+- the `course` package, pyproject.toml, datasets/manifest.json and the checksum lists;
+- the student's set-up: Makefile (autograder/student_Makefile: help, setup, lab, check, clean),
+  requirements.txt (requirements-student.txt: no pytest, nbval, playwright), requirements-cpu/gpu.txt,
+  requirements.lock, environment.yml (without the test tools), .gitignore;
+- nbgrader_config.py (autograder/student_nbgrader_config.py: Validate's timeout and messages, the exchange);
+- jupyter-config/ (the Makefile points JUPYTER_CONFIG_PATH there): nbgrader's student tools only (no
+  Formgrader, no Create Assignment; the Assignment List only with --exchange), idle kernels shut down;
+- progress.py (autograder/student_progress.py: `make check`), README.md (autograder/student_README.md).
+Never solutions/, autograder/, tests/, bench/ or CI files; tests/test_autograder_release.py checks it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import notebooks as pipeline  # noqa: E402
+
 TOP = "tf-course"
-SETUP_FILES = ["Makefile", "requirements.txt", "requirements-cpu.txt", "requirements-gpu.txt", "requirements.lock",
-               "environment.yml", "pyproject.toml", ".gitignore"]
+# (name in the zip, file in the repository), copied as they are
+COPIED = [("requirements-cpu.txt", "requirements-cpu.txt"), ("requirements-gpu.txt", "requirements-gpu.txt"),
+          ("requirements.lock", "requirements.lock"), ("pyproject.toml", "pyproject.toml"),
+          (".gitignore", ".gitignore"), ("Makefile", "autograder/student_Makefile"),
+          ("requirements.txt", "requirements-student.txt"), ("progress.py", "autograder/student_progress.py"),
+          ("README.md", "autograder/student_README.md")]
 NEVER = ("solutions", "autograder", "tests", "bench", ".ci", ".git", ".venv")
+MODE = 0o644
+DATE = (2026, 1, 1, 0, 0, 0)  # every entry's timestamp: the same sources give the same zip
+# Idle kernels: closing a notebook's tab shuts its kernel down (student Makefile, JupyterLab's kernelShutdown);
+# a kernel with no tab open that has been idle this long is shut down by the server. A notebook left open
+# keeps its kernel (its variables) however long the student pauses.
+CULL_IDLE_S = 1800
+# nbgrader's JupyterLab plugins and server extensions that are the instructor's, and those that need an exchange
+INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
+EXCHANGE_PLUGINS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:menu"]
+INSTRUCTOR_SERVER = ["nbgrader.server_extensions.formgrader"]
+EXCHANGE_SERVER = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list"]
 
 
 def _tracked(root: Path) -> set[str] | None:
@@ -32,45 +68,191 @@ def _tracked(root: Path) -> set[str] | None:
     return set(out.decode().split("\0")) - {""}
 
 
-def bundle_files(root: Path = ROOT) -> dict[str, Path]:
-    """{name in the zip: file on disk}."""
-    files: dict[str, Path] = {}
+def repository_files(root: Path = ROOT) -> dict[str, Path]:
+    """{name in the zip: file on disk} for the files shipped as they are (tracked by git where there is git)."""
     tracked = _tracked(root)
-    for name in SETUP_FILES:
-        if (root / name).is_file() and (tracked is None or name in tracked):
-            files[name] = root / name
-    for folder, patterns in (("notebooks", ("*.ipynb",)), ("course", ("*.py",)),
-                             ("datasets", ("manifest.json", "*.sha256"))):
-        for pattern in patterns:
-            glob = (root / folder).rglob(pattern) if folder != "datasets" else (root / folder).glob(pattern)
-            for path in glob:
-                rel = path.relative_to(root)
-                if any(part.startswith(".") or part in ("__pycache__", "cache") for part in rel.parts):
-                    continue
-                if tracked is None or str(rel) in tracked:
-                    files[str(rel)] = path
-    for name in files:
+    files = {name: root / source for name, source in COPIED}
+    for folder, pattern in (("course", "**/*.py"), ("datasets", "manifest.json"), ("datasets", "*.sha256")):
+        for path in (root / folder).glob(pattern):
+            rel = path.relative_to(root)
+            if any(part.startswith(".") or part in ("__pycache__", "cache") for part in rel.parts):
+                continue
+            if tracked is None or str(rel) in tracked:
+                files[str(rel)] = path
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise SystemExit(f"release: missing {', '.join(missing)}")
+    return files
+
+
+def _pins(text: str) -> dict[str, str]:
+    pins = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*-?\s*([A-Za-z0-9_.\[\]-]+)==(\S+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def instructor_only_packages(root: Path = ROOT) -> set[str]:
+    """The pinned packages of requirements.txt that the student's set leaves out (test and CI tools)."""
+    course = _pins((root / "requirements.txt").read_text(encoding="utf-8"))
+    student = _pins((root / "requirements-student.txt").read_text(encoding="utf-8"))
+    return set(course) - set(student)
+
+
+def student_environment_yml(root: Path = ROOT) -> str:
+    """environment.yml without the instructor's tools."""
+    drop = instructor_only_packages(root)
+    lines = []
+    for line in (root / "environment.yml").read_text(encoding="utf-8").splitlines():
+        pins = _pins(line) if line.strip().startswith("- ") else {}
+        if not (pins and set(pins) <= drop):
+            lines.append(line.replace("the same pins as requirements.txt", "the pins of requirements.txt"))
+    return "\n".join(lines) + "\n"
+
+
+def student_nbgrader_config(exchange: str) -> str:
+    text = (HERE / "student_nbgrader_config.py").read_text(encoding="utf-8")
+    assert '\nEXCHANGE = ""\n' in text
+    return text.replace('\nEXCHANGE = ""\n', f"\nEXCHANGE = {exchange!r}\n")
+
+
+def jupyter_config(exchange: str) -> dict[str, str]:
+    """jupyter-config/: which of nbgrader's tools a student sees, and the culling of idle kernels."""
+    plugins = INSTRUCTOR_PLUGINS + ([] if exchange else EXCHANGE_PLUGINS)
+    servers = INSTRUCTOR_SERVER + ([] if exchange else EXCHANGE_SERVER)
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in servers}},
+              "MappingKernelManager": {"cull_idle_timeout": CULL_IDLE_S, "cull_interval": 300,
+                                       "cull_connected": False, "cull_busy": False}}
+    page = {"disabledExtensions": {name: True for name in plugins}}
+    return {"jupyter-config/jupyter_server_config.json": json.dumps(server, indent=1) + "\n",
+            "jupyter-config/labconfig/page_config.json": json.dumps(page, indent=1) + "\n"}
+
+
+def header(nb: dict) -> dict:
+    """Title, estimated time, what it builds on and points of a notebook, from its header cell and metadata."""
+    first = nb["cells"][0]["source"]
+
+    def field(label):
+        match = re.search(rf"\*\*{label}:\*\*\s*(.+)", first)
+        if not match:
+            raise SystemExit(f"release: a notebook header lacks **{label}:** (see lint_notebooks.py)")
+        return match.group(1).strip()
+
+    title = re.match(r"#\s+\d\d\s+·\s+(.+)", first)
+    points = sum(c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in nb["cells"]
+                 if c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    return {"title": title.group(1).strip() if title else "?", "time": field("Estimated time"),
+            "builds_on": field("Builds on"), "points": points}
+
+
+def _cell(kind: str, source: str) -> dict:
+    cell = {"cell_type": kind, "metadata": {}, "source": source.strip() + "\n"}
+    if kind == "code":
+        cell.update(outputs=[], execution_count=None)
+    return cell
+
+
+def home_notebook(notebooks: Path, exchange: str) -> dict:
+    """The course home, from the generated student notebooks."""
+    rows, total = [], 0
+    for path in sorted(notebooks.glob("*/*.ipynb")):
+        info = header(json.loads(path.read_text(encoding="utf-8")))
+        total += info["points"]
+        link = f"[{path.parent.name[:2]} · {info['title']}](notebooks/{path.parent.name}/{path.name})"
+        rows.append(f"| {link} | {info['time']} | {info['points']} | {info['builds_on']} |")
+    submit = (f"**Submitting:** in the Nbgrader menu, *Assignment List* fetches each notebook and submits it "
+              f"(your instructor's exchange: `{exchange}`)." if exchange else
+              "**Submitting:** upload the notebook file itself (`notebooks/NN_topic/NN_topic.ipynb`, keep its "
+              "name) to your course's learning platform, as your instructor says.")
+    intro = f"""
+# Training neural networks with TensorFlow: course home
+
+{len(rows)} notebooks, {total} points. Work through them in order; each one's first cell (the set-up cell) must
+run first. Open one by clicking its name.
+
+| notebook | estimated time | points | builds on |
+|---|---|---|---|
+""" + "\n".join(rows)
+    how = f"""
+## Exercises, checks and grading
+
+- Write your code in each exercise cell in place of `raise NotImplementedError()`, then run the check cell
+  after it. Keep the cells and the notebook's name: the grader finds your code by them.
+- The check cells (and nbgrader's **Validate** button in a notebook's toolbar, which runs the whole notebook
+  and then them) are only the **public checks**. Validate's "Success! Your notebook passes all the tests."
+  means the public checks pass. The grader also runs **hidden tests** (other inputs, shapes and edge cases) on
+  what you submit: make each function right for every input its description allows.
+- The cell below lists, from your own notebooks, which exercises pass their public checks (`make check` in a
+  terminal does the same). It runs each notebook you have started, a copy of it: the later notebooks take
+  minutes. Name some to check fewer, e.g. `progress.py 03 04`.
+
+{submit}
+"""
+    kernels = f"""
+## Memory: one Python process per open notebook
+
+Each open notebook has its own kernel (about 700 MB once TensorFlow is loaded). Closing a notebook's tab
+shuts its kernel down, and a kernel left without a tab is shut down after {CULL_IDLE_S // 60} idle minutes.
+A notebook you keep open keeps its kernel: when you have finished one, close it (or *Kernel > Shut Down
+Kernel*); the *Running Terminals and Kernels* panel in the left sidebar lists them all and shuts them down.
+"""
+    check = "import sys\n\n!{sys.executable} progress.py"
+    cells = [_cell("markdown", intro), _cell("markdown", how), _cell("code", check), _cell("markdown", kernels)]
+    return pipeline.normalize({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def generated_notebooks(folder: Path) -> dict[str, Path]:
+    """Generate every student notebook from solutions/ into folder: {name in the zip: file}."""
+    pipeline.generate(folder, pipeline.assignments())
+    return {f"notebooks/{p.relative_to(folder)}": p for p in sorted(folder.glob("*/*.ipynb"))}
+
+
+def stale_notebooks(generated: Path, root: Path = ROOT) -> list[str]:
+    """How the working tree's notebooks/ differs from what was generated (reported, never shipped)."""
+    notebooks = root / "notebooks"
+    return pipeline.differences(generated, notebooks) if notebooks.is_dir() else ["notebooks/ is missing"]
+
+
+def _write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(f"{TOP}/{name}", date_time=DATE)
+    info.external_attr = (0o100000 | MODE) << 16  # a regular file, rw-r--r--
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def build(out: Path, root: Path = ROOT, exchange: str = "") -> list[str]:
+    """Write the bundle to out; the names in it (under tf-course/). Notebooks come from solutions/."""
+    with tempfile.TemporaryDirectory(prefix="tf-course-release-") as tmp:
+        generated = Path(tmp) / "notebooks"
+        generated.mkdir()
+        notebooks = generated_notebooks(generated)
+        for problem in stale_notebooks(generated, root):
+            print(f"release: not shipped, notebooks/ differs from solutions/: {problem}", file=sys.stderr)
+        content = {name: path.read_bytes() for name, path in {**repository_files(root), **notebooks}.items()}
+        content["home.ipynb"] = pipeline.dumps(home_notebook(generated, exchange)).encode()
+    content["environment.yml"] = student_environment_yml(root).encode()
+    content["nbgrader_config.py"] = student_nbgrader_config(exchange).encode()
+    content.update({name: text.encode() for name, text in jupyter_config(exchange).items()})
+    for name in content:
         assert name.split("/")[0] not in NEVER, name
-    return dict(sorted(files.items()))
-
-
-def build(out: Path, root: Path = ROOT) -> list[str]:
-    files = bundle_files(root)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"{TOP}/README.md", (Path(__file__).parent / "student_README.md").read_text(encoding="utf-8"))
-        for name, path in files.items():
-            zf.write(path, f"{TOP}/{name}")
-    return ["README.md", *files]
+    with zipfile.ZipFile(out, "w") as zf:
+        for name in sorted(content):
+            _write(zf, name, content[name])
+    return sorted(content)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="build the student bundle")
     parser.add_argument("--out", default=str(ROOT / "dist" / "tf-course-student.zip"))
+    parser.add_argument("--exchange", default="", help="nbgrader's exchange folder, where the instructor runs one "
+                        "(a shared server); without it students submit files to the learning platform")
     args = parser.parse_args(argv)
-    names = build(Path(args.out))
-    notebooks = sum(n.endswith(".ipynb") for n in names)
-    print(f"wrote {args.out}: {len(names)} files, {notebooks} notebooks")
+    names = build(Path(args.out), exchange=args.exchange)
+    notebooks = sum(n.startswith("notebooks/") for n in names)
+    print(f"wrote {args.out}: {len(names)} files, {notebooks} notebooks and the course home")
     return 0
 
 
