@@ -119,7 +119,7 @@ def custom_epoch_in_graph():
 
 
 # ------------------------------------------------------------------ (c) Keras fit
-def keras_fit(steps_per_execution=1, jit_compile=False, metrics=("accuracy",)):
+def keras_fit(steps_per_execution=1, jit_compile="auto", metrics=("accuracy",)):
     model = tf2_mlp.keras_mlp(SIZES)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -139,9 +139,10 @@ variants = {A: tf1_session,
             "    TF2 textbook: tf.data + 1 tf.function call/step": custom_naive,
             "    TF2: 1 tf.function call/step, tensors in memory": custom_step_in_memory,
             B_NAME: custom_epoch_in_graph,
-            "    Keras fit, defaults (jit_compile='auto': XLA), accuracy": keras_fit,
+            # jit_compile="auto" resolves to False without a GPU: the defaults run without XLA on a CPU
+            "    Keras fit, defaults (jit_compile='auto': XLA only with a GPU), accuracy": keras_fit,
             "    Keras fit, steps_per_execution=100, no XLA, no metrics":
-                lambda: keras_fit(steps_per_execution=100, metrics=()),
+                lambda: keras_fit(steps_per_execution=100, jit_compile=False, metrics=()),
             C_NAME: lambda: keras_fit(steps_per_execution=100, jit_compile=True, metrics=()),
             "    (c) + metrics=['accuracy']": lambda: keras_fit(steps_per_execution=100, jit_compile=True)}
 if args.quick:

@@ -9,7 +9,8 @@ not the arithmetic (a 784-128-32-10 step is ~0.1 MFLOP per image) but everything
 
 The fixes used here: put the whole data set in memory as tensors once; run many steps per call (an in-graph
 loop over batches, the same idea as Keras' ``steps_per_execution``); keep only the loss. For Keras ``fit``,
-XLA (``jit_compile``, on by default) also fuses the many small ops of a step.
+XLA (``jit_compile=True``) can also fuse the many small ops of a step; Keras' default ``jit_compile="auto"``
+resolves to False on a machine without a GPU, so on a CPU XLA is used only when asked for.
 """
 
 from __future__ import annotations
