@@ -23,6 +23,7 @@ import argparse
 import base64
 import builtins
 import csv
+import functools
 import html
 import io
 import json
@@ -48,11 +49,11 @@ WINDOW = 4                 # winnowing window: any match of K + WINDOW - 1 = 8 t
 MAX_CELL_CHARS = 100_000   # a solution cell longer than this is not compared (message), never parsed
 COMMON_FRACTION = 0.5      # fingerprints in more than this fraction of the class carry no weight...
 MIN_CLASS_FOR_COMMON = 5   # ...in a class of at least this many students
-SMOOTHING = 2.0            # evidence (in full-weight fingerprints) added to every union: a few shared tokens are not 1.0
+SMOOTHING = 2.0            # full-weight fingerprints added to every union: a few shared tokens never score 1.0
 BUILTIN_NAMES = frozenset(dir(builtins))
 MAGIC = re.compile(r"^\s*[%!]")
 FALLBACK_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"[^\"]*\"?|'[^']*'?|#.*|\*\*|//|==|!=|<=|>=|->|[-+*/%@&|^]=|\S")
-HASH_MOD = (1 << 61) - 1
+CHUNK = 4096              # fingerprint columns per block of the pair matrix product
 
 
 # ------------------------------------------------------------------ normalising one cell
@@ -119,7 +120,8 @@ def _tokens_parsed(source: str, bound: set[str]) -> list[tuple[str, int]]:
             skip_newline = False
             continue
         if kind == tokenize.STRING:
-            nxt = next((t for t in toks[i + 1:] if t.type not in (tokenize.COMMENT, tokenize.NL)), None)
+            nxt = next((toks[j] for j in range(i + 1, len(toks))
+                        if toks[j].type not in (tokenize.COMMENT, tokenize.NL)), None)
             if prev_kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) and (
                     nxt is None or nxt.type in (tokenize.NEWLINE, tokenize.ENDMARKER)):
                 skip_newline = True  # a docstring or bare string statement: it says nothing about the code
@@ -165,21 +167,37 @@ def _tokens_fallback(source: str) -> list[tuple[str, int]]:
     return out
 
 
+def _drop_grouping_parens(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Parentheses that only group (`return (a, b)`, `(x + y) * z`) say nothing a formatter could not change:
+    dropped. Call and definition parentheses (after a name, `)`, `]` or a string) stay."""
+    out, stack = [], []
+    for tok in tokens:
+        text = tok[0]
+        if text == "(":
+            prev = out[-1][0] if out else ";"
+            call = prev in (")", "]", "S", "V") or (prev.isidentifier() and not keyword.iskeyword(prev))
+            stack.append(call)
+            if not call:
+                continue
+        elif text == ")" and stack and not stack.pop():
+            continue
+        out.append(tok)
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
 def _token_id(text: str) -> int:
-    return zlib.crc32(text.encode()) + 1
+    return zlib.crc32(text.encode())
 
 
 def _winnow(tokens: list[tuple[str, int]], prints: dict) -> None:
-    """Winnowing: the smallest hash of every window of WINDOW consecutive k-gram hashes (the rightmost on ties)."""
+    """Winnowing: the smallest hash of every window of WINDOW consecutive k-gram hashes (the rightmost on ties).
+    A k-gram's hash is Python's hash of a tuple of CRC-32s: deterministic (ints are not salted)."""
+    tokens = _drop_grouping_parens(tokens)
     if len(tokens) < K:
         return
     ids = [_token_id(t) for t, _ in tokens]
-    hashes = []
-    for i in range(len(ids) - K + 1):
-        h = 0
-        for v in ids[i:i + K]:
-            h = (h * 1_000_003 + v) % HASH_MOD
-        hashes.append(h)
+    hashes = [hash(tuple(ids[i:i + K])) for i in range(len(ids) - K + 1)]
     picked = set()
     for start in range(max(1, len(hashes) - WINDOW + 1)):
         window = hashes[start:start + WINDOW]
@@ -283,44 +301,64 @@ def _weights(students: list[Student]) -> dict:
             for fp, c in df.items() if c > 1}
 
 
-def _score(shared: float, union: float) -> float:
-    return shared / (union + SMOOTHING) if union > 0 else 0.0
+def _shared(sets: list[set], index: dict, w) -> "np.ndarray":
+    """S[a, b] = total weight of the fingerprints students a and b both have, as X diag(w) X^T over the
+    fingerprints that carry weight, in column blocks (memory: students x CHUNK)."""
+    import numpy as np
+
+    rows = np.repeat(np.arange(len(sets)), [sum(fp in index for fp in st) for st in sets])
+    cols = np.fromiter((index[fp] for st in sets for fp in st if fp in index), dtype=np.int64, count=len(rows))
+    used = np.unique(cols)                      # only the columns these sets touch
+    cols = np.searchsorted(used, cols)
+    w = w[used]
+    out = np.zeros((len(sets), len(sets)))
+    for start in range(0, len(used), CHUNK):
+        mask = (cols >= start) & (cols < start + CHUNK)
+        x = np.zeros((len(sets), min(CHUNK, len(used) - start)))
+        x[rows[mask], cols[mask] - start] = 1.0
+        out += (x * w[start:start + CHUNK]) @ x.T
+    return out
 
 
 def compare(students: list[Student], exercises: list[str]) -> tuple[list[Pair], dict]:
     """Every pair of students: weighted Jaccard of their fingerprints over the whole assignment (code moved
-    between cells still matches) and per exercise; a fingerprint only one student has weighs 1 in the union."""
+    between cells still matches) and per exercise; a fingerprint only one student has weighs 1 in the union.
+    similarity = shared weight / (union weight + SMOOTHING)."""
+    import numpy as np
+
     weights = _weights(students)
+    carrying = [fp for fp, w in weights.items() if w > 0]
+    index = {fp: j for j, fp in enumerate(carrying)}
+    w = np.array([weights[fp] for fp in carrying])
 
     def mass(prints):
         return sum(weights.get(fp, 1.0) for fp in prints)
 
-    total = {s.name: set().union(*s.prints.values()) if s.prints else set() for s in students}
-    total_mass = {name: mass(p) for name, p in total.items()}
-    ex_mass = {s.name: {e: mass(p) for e, p in s.prints.items()} for s in students}
+    def scores(sets):
+        m = np.array([mass(st) for st in sets])
+        shared = _shared(sets, index, w)
+        union = m[:, None] + m[None, :] - shared
+        return shared, np.where(shared > 0, shared / (union + SMOOTHING), 0.0)
+
+    n = len(students)
+    a_idx, b_idx = np.triu_indices(n, 1)
+    totals = [set().union(*s.prints.values()) if s.prints else set() for s in students]
+    _, total_sim = scores(totals)
+    per_shared, per_sim = [], []
+    for e in exercises:
+        shared, sim = scores([s.prints.get(e, set()) for s in students])
+        per_shared.append(shared[a_idx, b_idx])
+        per_sim.append(sim[a_idx, b_idx])
+    per_shared = np.array(per_shared).reshape(len(exercises), -1)
+    per_sim = np.round(np.array(per_sim).reshape(len(exercises), -1), 4)
+    best = per_shared.argmax(axis=0) if exercises else np.zeros(len(a_idx), dtype=int)
     pairs = []
-    for sa, sb in combinations(students, 2):
-        shared = total[sa.name] & total[sb.name]
-        if not shared:
-            pairs.append(Pair(sa.name, sb.name, 0.0))
-            continue
-        w = sum(weights.get(fp, 0.0) for fp in shared)
-        union = total_mass[sa.name] + total_mass[sb.name] - sum(weights.get(fp, 1.0) for fp in shared)
-        pair = Pair(sa.name, sb.name, round(_score(w, union), 4))
-        best = (0.0, "")
-        for e in exercises:
-            pa, pb = sa.prints.get(e), sb.prints.get(e)
-            if not pa or not pb:
-                continue
-            common = pa & pb
-            if not common:
-                continue
-            we = sum(weights.get(fp, 0.0) for fp in common)
-            ue = ex_mass[sa.name][e] + ex_mass[sb.name][e] - sum(weights.get(fp, 1.0) for fp in common)
-            pair.per_exercise[e] = round(_score(we, ue), 4)
-            best = max(best, (we, e))
-        if best[1]:
-            pair.exercise, pair.exercise_similarity = best[1], pair.per_exercise[best[1]]
+    for k, (i, j) in enumerate(zip(a_idx.tolist(), b_idx.tolist())):
+        pair = Pair(students[i].name, students[j].name, round(float(total_sim[i, j]), 4))
+        if exercises and per_shared[best[k], k] > 0:
+            nz = np.nonzero(per_sim[:, k])[0]
+            pair.per_exercise = {exercises[e]: float(per_sim[e, k]) for e in nz.tolist()}
+            pair.exercise, pair.exercise_similarity = exercises[best[k]], float(per_sim[best[k], k])
         pairs.append(pair)
     pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
     return pairs, weights
@@ -433,7 +471,8 @@ def write_report(out_dir: Path, results: dict, messages: list[str], top: int = 1
         by_name = {s.name: s for s in students}
         parts.append(f"<h2>{e(assignment)}: {len(students)} students, {len(pairs)} pairs</h2>")
         if len(students) >= 2:
-            parts.append(f"<img alt='heat map of {e(assignment)}' src='{heatmap_png(sorted(by_name), pairs, assignment)}'>")
+            image = heatmap_png(sorted(by_name), pairs, assignment)
+            parts.append(f"<img alt='heat map of {e(assignment)}' src='{image}'>")
         parts.append("<h3>Most similar pairs, whole assignment</h3><table><tr><th>student a</th><th>student b</th>"
                      "<th>similarity</th><th>exercise that matched most</th></tr>")
         for p in pairs[:top * 2]:

@@ -10,16 +10,10 @@ above every pair of independent authors, and sam must match nobody.
 
 from __future__ import annotations
 
-import ast
-import copy
 import csv
-import io
 import json
-import re
 import subprocess
 import sys
-import tokenize
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -29,74 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "autograder"))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "similarity"))
 import similarity  # noqa: E402
+from edits import (instructor_answers, recomment, reformat, rename_locals, reorder_functions,  # noqa: E402
+                   write_notebook)
 from independent_03 import AUTHORS  # noqa: E402
 
 A = "03_backprop_by_hand"
 RELEASE = json.loads((ROOT / "notebooks" / A / f"{A}.ipynb").read_text())
-SOURCE = json.loads((ROOT / "solutions" / A / f"{A}.ipynb").read_text())
 GROUPS = {"alice": "instructor", "bob": "instructor", "carol": "instructor", "dave": "instructor",
           "ivan": "ivan", "ivo": "ivan", "ian": "ivan", "jun": "jun", "kim": "kim", "lea": "lea", "sam": "sam"}
 
 
 def _src(cell) -> str:
     return "".join(cell["source"])
-
-
-def instructor_answers() -> dict[str, str]:
-    """What a student who wrote the instructor's answer submits: the solution without the BEGIN/END markers."""
-    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(
-                line for line in c["source"] if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
-            for c in SOURCE["cells"] if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")}
-
-
-# ------------------------------------------------------------------ the programmatic edits a copier makes
-def rename_locals(src: str) -> str:
-    """Every name the cell assigns (not the function names or parameters the tests call) gets a new name: in the
-    code and inside f-string braces, never in other string contents."""
-    tree = ast.parse(src)
-    keep = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-    keep |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
-    bound = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} - keep)
-    new = {name: f"my_{name.lower()}_{i}" for i, name in enumerate(bound)}
-    word = re.compile(r"\b(" + "|".join(map(re.escape, bound)) + r")\b") if bound else None
-    lines = src.splitlines(keepends=True)
-    edits = []
-    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-        if word is None:
-            break
-        if tok.type == tokenize.NAME and tok.string in new:
-            edits.append((tok.start, tok.end, new[tok.string]))
-        elif tok.type == tokenize.STRING and re.match(r"[rbRB]*[fF]", tok.string) and tok.start[0] == tok.end[0]:
-            text = re.sub(r"\{[^{}]*\}", lambda m: word.sub(lambda w: new[w.group()], m.group()), tok.string)
-            edits.append((tok.start, tok.end, text))
-    for (row, col), (_, end_col), text in reversed(edits):
-        line = lines[row - 1]
-        lines[row - 1] = line[:col] + text + line[end_col:]
-    return "".join(lines)
-
-
-def recomment(src: str) -> str:
-    """Old comments out, new ones in (after each def line and at the top), blank lines changed."""
-    lines = [ln for ln in src.splitlines() if not ln.strip().startswith("#")]
-    out = ["# my own work, written at home", ""]
-    for ln in lines:
-        out.append(ln)
-        if ln.lstrip().startswith("def "):
-            indent = len(ln) - len(ln.lstrip()) + 4
-            out += [" " * indent + "# this part was the hardest", ""]
-    return "\n".join(out) + "\n"
-
-
-def reformat(src: str) -> str:
-    return ast.unparse(ast.parse(src)) + "\n"
-
-
-def reorder_functions(src: str) -> str:
-    """Top-level definitions of the cell in the opposite order."""
-    tree = ast.parse(src)
-    lines = src.splitlines()
-    blocks = ["\n".join(lines[n.lineno - 1:n.end_lineno]) for n in tree.body]
-    return "\n\n\n".join(reversed(blocks)) + "\n"
 
 
 def make_class(tmp_path: Path) -> Path:
@@ -112,18 +50,8 @@ def make_class(tmp_path: Path) -> Path:
     }
     root = tmp_path / "submitted"
     for student, cells in answers.items():
-        write_notebook(root / student / A / f"{A}.ipynb", cells)
+        write_notebook(root / student / A / f"{A}.ipynb", cells, RELEASE)
     return root
-
-
-def write_notebook(path: Path, cells: dict, release: dict = RELEASE) -> None:
-    nb = copy.deepcopy(release)
-    for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in cells:
-            cell["source"] = cells[gid]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(nb))
 
 
 # ------------------------------------------------------------------ the fixtures are honest
@@ -256,7 +184,8 @@ def test_normalisation():
     base = "def f(x, n):\n    total = 0\n    for i in range(n):\n        total += x[i] * i\n    return total\n\n" \
            "def g(y):\n    return [v * 2 for v in y if v > 0]\n"
     variants = [
-        "def f(x, n):\n    # sum it\n    acc = 0\n    for k in range(n):  # loop\n        acc += x[k] * k\n    return acc\n"
+        "def f(x, n):\n    # sum it\n    acc = 0\n    for k in range(n):  # loop\n        acc += x[k] * k\n"
+        "    return acc\n"
         "\n\ndef g(y):\n    '''doubles'''\n    return [w * 2 for w in y if w > 0]\n",
         "def g(vals):\n  return [v*2 for v in vals if v>0]\ndef f(arr, count):\n  s = 0\n"
         "  for j in range(count):\n    s += arr[j]*j\n  return s\n",
@@ -268,6 +197,10 @@ def test_normalisation():
 
 
 # ------------------------------------------------------------------ hostile and broken submissions
+def write_release_copy(path: Path, cells: dict) -> None:
+    write_notebook(path, cells, RELEASE)
+
+
 def test_broken_and_hostile_submissions_never_crash_or_run(tmp_path, monkeypatch, capsys):
     import grade
 
@@ -275,23 +208,24 @@ def test_broken_and_hostile_submissions_never_crash_or_run(tmp_path, monkeypatch
     root = tmp_path / "submitted"
     alice = instructor_answers()
     broken = dict(alice, n03_linear_backward="def linear_backward(dZ, cache):\n    A_prev, W, b = cache\n"
-                  "    dW = A_prev.T @ dZ\n    db = dZ.sum(axis=0\n    dA_prev = dZ @ W.T\n    return dA_prev, dW, db\n")
+                  "    dW = A_prev.T @ dZ\n    db = dZ.sum(axis=0\n    dA_prev = dZ @ W.T\n"
+                  "    return dA_prev, dW, db\n")
     marker = tmp_path / "pwned"
     evil = dict(alice, n03_linear_forward=f"open({str(marker)!r}, 'w').write('x')\n"
                 f"def linear_forward(A_prev, W, b):\n    return '</pre><script>alert(1)</script>', 0\n"
                 "%timeit linear_forward(1, 2, 3)\n")
-    write_notebook(root / "ann" / A / f"{A}.ipynb", broken)
-    write_notebook(root / "ben" / A / f"{A}.ipynb", broken)          # copies ann's syntax error too
-    write_notebook(root / "eve" / A / f"{A}.ipynb", evil)
-    write_notebook(root / "eva" / A / f"{A}.ipynb", evil)            # shown side by side: escaped
-    write_notebook(root / "hugo" / A / f"{A}.ipynb", dict(alice, n03_compute_loss="x = 1\n" * 30_000))
+    write_release_copy(root / "ann" / A / f"{A}.ipynb", broken)
+    write_release_copy(root / "ben" / A / f"{A}.ipynb", broken)          # copies ann's syntax error too
+    write_release_copy(root / "eve" / A / f"{A}.ipynb", evil)
+    write_release_copy(root / "eva" / A / f"{A}.ipynb", evil)            # shown side by side: escaped
+    write_release_copy(root / "hugo" / A / f"{A}.ipynb", dict(alice, n03_compute_loss="x = 1\n" * 30_000))
     (root / "jay" / A).mkdir(parents=True)
     (root / "jay" / A / f"{A}.ipynb").write_text('{"cells": [')       # malformed JSON
     (root / "max" / A).mkdir(parents=True)
     (root / "max" / A / f"{A}.ipynb").write_bytes(b"{" + b" " * 2_100_000 + b"}")   # over the size limit
     (root / "nat" / A).mkdir(parents=True)
     (root / "nat" / A / f"{A}.ipynb").write_text('["not", "a", "notebook"]')
-    write_notebook(root / "zed" / A / f"{A}.ipynb",
+    write_release_copy(root / "zed" / A / f"{A}.ipynb",
                    dict(alice, n03_compute_loss="def compute_loss(AL, Y):\n    return " + "(" * 5000 + ")" * 5000))
     out = tmp_path / "out"
     pairs = similarity.write_similarity(root, out)[A]
