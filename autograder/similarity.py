@@ -498,6 +498,11 @@ def write_report(out_dir: Path, results: dict, messages: list[str], top: int = 1
     (out_dir / "similarity.html").write_text("\n".join(parts), encoding="utf-8")
 
 
+def _no_formula(text: str) -> str:
+    """A student id a spreadsheet would run as a formula (=, +, -, @) is written with a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_similarity(submitted, out_dir, release_dir=None, top: int = 10, names: dict | None = None) -> dict:
     """The report for a collected class. `submitted`: a folder `<student>/<assignment>/<notebook>.ipynb` (grade.py's
     `submitted/`) or a list of (student, assignment, notebook path). `release_dir`: the release notebooks
@@ -509,8 +514,9 @@ def write_similarity(submitted, out_dir, release_dir=None, top: int = 10, names:
     release_dir = Path(release_dir) if release_dir else ROOT / "notebooks"
     grouped: dict[tuple[str, str], list] = {}
     messages: list[str] = []
+    shown = getattr(grade, "printable", str)   # a folder name that is not UTF-8 becomes escaped text
     for student, assignment, path in _iter_submissions(submitted):
-        student = (names or {}).get(student, student)
+        student = (names or {}).get(student) or shown(student)
         grouped.setdefault((assignment, path.stem), []).append((student, path))
     results = {}
     for assignment in sorted({a for a, _ in grouped}):
@@ -534,12 +540,12 @@ def write_similarity(submitted, out_dir, release_dir=None, top: int = 10, names:
         if not students:
             continue
         results[assignment] = (students, exercises, *compare(students, exercises))
-    with open(out_dir / "similarity.csv", "w", newline="") as fh:
+    with open(out_dir / "similarity.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["assignment", "student_a", "student_b", "similarity", "exercise", "exercise_similarity"])
         for assignment, (_, _, pairs, _) in sorted(results.items()):
             for p in pairs:
-                writer.writerow([assignment, p.a, p.b, f"{p.similarity:.4f}", p.exercise,
+                writer.writerow([assignment, _no_formula(p.a), _no_formula(p.b), f"{p.similarity:.4f}", p.exercise,
                                  f"{p.exercise_similarity:.4f}"])
     write_report(out_dir, results, messages, top)
     for m in messages:

@@ -245,6 +245,24 @@ def test_broken_and_hostile_submissions_never_crash_or_run(tmp_path, monkeypatch
     assert "ann: n03_linear_backward does not parse" in printed
 
 
+def test_a_list_of_notebooks_and_odd_student_ids(tmp_path):
+    """write_similarity also takes (student, assignment, notebook) tuples; ids a spreadsheet would run as a
+    formula are quoted in the csv, and every id is escaped in the HTML."""
+    alice = instructor_answers()
+    entries = []
+    for i, student in enumerate(("=HYPERLINK(1)", "<b>x</b>", "plain")):
+        path = tmp_path / f"s{i}" / f"{A}.ipynb"
+        write_release_copy(path, alice if i < 2 else AUTHORS["kim"])
+        entries.append((student, A, path))
+    pairs = similarity.write_similarity(entries, tmp_path / "out")[A]
+    assert len(pairs) == 3 and {pairs[0].a, pairs[0].b} == {"=HYPERLINK(1)", "<b>x</b>"}
+    with open(tmp_path / "out" / "similarity.csv", encoding="utf-8") as fh:
+        first = list(csv.DictReader(fh))[0]
+    assert {first["student_a"], first["student_b"]} == {"'=HYPERLINK(1)", "<b>x</b>"}
+    page = (tmp_path / "out" / "similarity.html").read_text()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
 def test_command_line_and_make_target(tmp_path):
     root = make_class(tmp_path)
     out = tmp_path / "cli"
