@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "autograder"))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "similarity"))
 import similarity  # noqa: E402
-from edits import (instructor_answers, recomment, reformat, rename_locals, reorder_functions,  # noqa: E402
+from copier_edits import (instructor_answers, recomment, reformat, rename_locals, reorder_functions,  # noqa: E402
                    write_notebook)
 from independent_03 import AUTHORS  # noqa: E402
 
