@@ -53,6 +53,7 @@ SMOOTHING = 2.0            # full-weight fingerprints added to every union: a fe
 BUILTIN_NAMES = frozenset(dir(builtins))
 MAGIC = re.compile(r"^\s*[%!]")
 FALLBACK_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"[^\"]*\"?|'[^']*'?|#.*|\*\*|//|==|!=|<=|>=|->|[-+*/%@&|^]=|\S")
+GROUP_AT = 0.5             # the heat map puts students linked by pairs this similar next to each other
 CHUNK = 4096              # fingerprint columns per block of the pair matrix product
 
 
@@ -396,8 +397,35 @@ def load_assignment(entries: list[tuple[str, Path]], release_nb: dict, notebook:
 
 
 # ------------------------------------------------------------------ the report
+def heat_order(names: list[str], pairs: list[Pair], threshold: float = GROUP_AT) -> list[str]:
+    """Students in the order the heat map shows them: groups linked by pairs at or above threshold first (the
+    group with the most similar pair first, by name inside a group), then everyone else by name."""
+    parent = {n: n for n in names}
+
+    def root(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    best: dict[str, float] = {}
+    for p in pairs:  # most similar first
+        if p.similarity < threshold:
+            break
+        ra, rb = root(p.a), root(p.b)
+        if ra != rb:
+            parent[rb] = ra
+            best[ra] = max(best.get(ra, 0.0), best.pop(rb, 0.0), p.similarity)
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(root(n), []).append(n)
+    linked = sorted((g for r, g in groups.items() if len(g) > 1), key=lambda g: (-best[root(g[0])], sorted(g)))
+    alone = sorted(n for g in groups.values() if len(g) == 1 for n in g)
+    return [n for g in linked for n in sorted(g)] + alone
+
+
 def heatmap_png(names: list[str], pairs: list[Pair], title: str) -> str:
-    """The class as a matrix of pair similarities, a PNG as a data URI."""
+    """The class as a matrix of pair similarities (heat_order), a PNG as a data URI."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -414,8 +442,8 @@ def heatmap_png(names: list[str], pairs: list[Pair], title: str) -> str:
     if len(names) <= 60:
         ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
         ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set_xlabel("student (sorted by name)")
-    ax.set_ylabel("student (sorted by name)")
+    ax.set_xlabel(f"student (groups with pairs at {GROUP_AT:.1f} or more first)")
+    ax.set_ylabel("student (same order)")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="similarity (0: nothing shared, 1: same code)")
     fig.tight_layout()
@@ -471,7 +499,7 @@ def write_report(out_dir: Path, results: dict, messages: list[str], top: int = 1
         by_name = {s.name: s for s in students}
         parts.append(f"<h2>{e(assignment)}: {len(students)} students, {len(pairs)} pairs</h2>")
         if len(students) >= 2:
-            image = heatmap_png(sorted(by_name), pairs, assignment)
+            image = heatmap_png(heat_order(sorted(by_name), pairs), pairs, assignment)
             parts.append(f"<img alt='heat map of {e(assignment)}' src='{image}'>")
         parts.append("<h3>Most similar pairs, whole assignment</h3><table><tr><th>student a</th><th>student b</th>"
                      "<th>similarity</th><th>exercise that matched most</th></tr>")

@@ -154,6 +154,14 @@ def test_the_untouched_starter_notebook_matches_nobody(report):
     assert len(sams) == 10 and all(p.similarity == 0.0 and p.exercise == "" for p in sams)
 
 
+def test_heat_map_order_puts_copy_groups_together(report):
+    _, pairs = report
+    order = similarity.heat_order(sorted(GROUPS), pairs)
+    assert order[:7] in (["ian", "ivan", "ivo", "alice", "bob", "carol", "dave"],
+                         ["alice", "bob", "carol", "dave", "ian", "ivan", "ivo"])
+    assert order[7:] == ["jun", "kim", "lea", "sam"]
+
+
 def test_csv_and_html(report):
     out, pairs = report
     with open(out / "similarity.csv") as fh:
