@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -276,6 +277,9 @@ def test_command_line_and_make_target(tmp_path):
     out = tmp_path / "cli"
     assert similarity.main([str(root.parent), "--out", str(out)]) == 0
     assert (out / "similarity.csv").is_file() and (out / "similarity.html").is_file()
+    archive = shutil.make_archive(str(tmp_path / "class"), "zip", root.parent)   # an LMS-style zip of the folder
+    assert similarity.main([archive, "--out", str(tmp_path / "zip")]) == 0
+    assert (tmp_path / "zip" / "similarity.csv").read_text() == (out / "similarity.csv").read_text()
     dry = subprocess.run(["make", "-n", "similarity", f"SUBMISSIONS={root}", f"SIMILARITY_OUT={out}"], cwd=ROOT,
                          capture_output=True, text=True)
     assert dry.returncode == 0 and "autograder/similarity.py" in dry.stdout, dry.stdout + dry.stderr
