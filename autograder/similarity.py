@@ -9,7 +9,8 @@ binds becomes `V`), string contents, and the order of top-level functions (each 
 its own). Fingerprints are winnowed k-grams of that stream (Schleimer, Wilkerson, Aiken 2003, the idea behind
 MOSS). Fingerprints of the instructor's published code (every code cell of the release notebook: starter stubs,
 examples, public tests; code blocks in its markdown) are removed, and the rest are weighted by rarity
-(`log(N / df)`): code that more than half the class wrote is no evidence. Writes `similarity.csv` (one row per
+(`log((N+1)/df)`, scaled to 1 for code two students share): code that more than half of a class of 5 or more
+wrote is no evidence. A cell that does not parse is compared as plain tokens. Writes `similarity.csv` (one row per
 assignment and pair of students) and `similarity.html` (heat map of the class, pairs ranked per exercise, side by
 side with the matching lines highlighted). See autograder/README.md, "Similarity report".
 
@@ -36,7 +37,6 @@ import time
 import tokenize
 import zlib
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
