@@ -139,14 +139,15 @@ def test_every_copy_ranks_above_every_independent_pair(report):
 
 
 def test_the_ranking_holds_per_exercise(report):
-    """Within each exercise that every author answered, the copied cells rank above the independent ones (dave
-    swapped two cells: those two are left out for his pairs)."""
+    """Within each exercise, the copied cells rank above the independent ones (dave swapped the code of two
+    cells: those two cells are left out for his pairs; they count in the whole-assignment score)."""
     _, pairs = report
     copies, independent = _split(pairs)
-    for ex in ("n03_initialize_parameters", "n03_activation_forward", "n03_model_backward", "n03_gradient_check"):
-        copied = [p.per_exercise.get(ex, 0.0) for p in copies]
+    swapped = ("n03_model_forward", "n03_compute_loss")
+    for ex in instructor_answers():
+        copied = [p.per_exercise.get(ex, 0.0) for p in copies if not ("dave" in (p.a, p.b) and ex in swapped)]
         indep = [p.per_exercise.get(ex, 0.0) for p in independent]
-        assert min(copied) > max(indep), (ex, min(copied), max(indep))
+        assert min(copied) > max(indep) + 0.2, (ex, min(copied), max(indep))
 
 
 def test_the_untouched_starter_notebook_matches_nobody(report):
