@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -29,6 +30,12 @@ MAX_FRAME = 1 << 30        # one message (JSON and arrays together) at most 1 Gi
 MAX_FRAMES = 10_000        # arrays per message
 MAX_DEPTH = 64             # nesting of containers
 MAX_INT_DIGITS = 4000
+# The JSON frame is checked BEFORE it is parsed: its size, its nesting and how many values it holds (a frame of
+# 200 MB of nested empty lists would otherwise become ~5 GB of Python lists in the receiving process).
+MAX_JSON_FRAME = 64 << 20
+MAX_JSON_DEPTH = 2 * MAX_DEPTH + 16   # encode() uses two JSON levels per container level, plus the message
+MAX_JSON_VALUES = 4_000_000
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 class WireError(Exception):
@@ -67,11 +74,28 @@ def _read_exact(fd: int, n: int, wait=None) -> bytes:
     return b"".join(chunks)
 
 
-def _read_frame(fd: int, wait=None) -> bytes:
+def _read_frame(fd: int, wait=None, limit: int = MAX_FRAME) -> bytes:
     (size,) = struct.unpack("<Q", _read_exact(fd, 8, wait))
-    if size > MAX_FRAME:
-        raise WireError(f"frame of {size} bytes exceeds the limit")
+    if size > limit:
+        raise WireError(f"a reply of {size / 2**20:.0f} MB, over the {limit >> 20} MB limit (outputs too large?)")
     return _read_exact(fd, size, wait)
+
+
+def check_json(payload: bytes) -> None:
+    """Refuse a JSON frame nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_VALUES values, without
+    parsing it: strings are blanked, then brackets are counted (NumPy, in chunks: bounded memory)."""
+    bare = _JSON_STRING.sub(b'""', payload)
+    values = bare.count(b",") + bare.count(b"[") + bare.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise WireError(f"a reply of more than {MAX_JSON_VALUES:,} values, over the limit")
+    depth, chunk = 0, 1 << 20
+    for start in range(0, len(bare), chunk):
+        part = np.frombuffer(bare, np.uint8, min(chunk, len(bare) - start), start)
+        step = (part == 91).astype(np.int32) + (part == 123) - (part == 93) - (part == 125)
+        levels = np.cumsum(step) + depth
+        if levels.size and levels.max() > MAX_JSON_DEPTH:
+            raise WireError(f"a reply nested deeper than {MAX_JSON_DEPTH} levels, over the limit")
+        depth = int(levels[-1]) if levels.size else depth
 
 
 def send(fd: int, message: dict, arrays: list[bytes]) -> None:
@@ -82,9 +106,11 @@ def send(fd: int, message: dict, arrays: list[bytes]) -> None:
 
 
 def receive(fd: int, wait=None) -> tuple[dict, list[bytes]]:
+    payload = _read_frame(fd, wait, MAX_JSON_FRAME)
+    check_json(payload)
     try:
-        message = json.loads(_read_frame(fd, wait))
-    except (ValueError, UnicodeDecodeError) as exc:
+        message = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise WireError(f"not a JSON frame: {exc}") from None
     if not isinstance(message, dict) or not isinstance(message.get("nbin"), int):
         raise WireError("message is not an object with nbin")

@@ -7,9 +7,12 @@
 - run as a separate unprivileged user when the grader runs as root (a uid of its own per worker slot and per
   grading run, see grade.py), so that RLIMIT_NPROC bounds the processes and threads (a fork bomb) of that
   submission alone;
-- limits: RLIMIT_NPROC, RLIMIT_FSIZE (largest file), RLIMIT_CORE=0; memory by a watchdog that sums the resident
-  memory of the sandbox's processes (RLIMIT_AS breaks TensorFlow, which reserves large address ranges);
-  wall time per request and per notebook is enforced by the caller (Channel.request).
+- limits: RLIMIT_NPROC, RLIMIT_FSIZE (largest file), RLIMIT_CORE=0; memory by a watchdog (RLIMIT_AS breaks
+  TensorFlow, which reserves large address ranges) that counts everything the submission holds: the PSS of its
+  processes, memfd and shared-memory files open in them, the private tmpfs mounts (/tmp, /dev/shm, /dev, each
+  also size-limited) and the files in /home/student; System V shared memory is capped by the IPC namespace's
+  shmall. The machine's cgroups (v1 here) are not used: the watchdog works wherever bubblewrap does.
+  Wall time per request and per notebook is enforced by the caller (Channel.request).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def _ro_paths() -> list[Path]:
     return sorted(p for p in paths if p.exists())
 
 
-def bwrap_command(scratch: Path, libdir: Path, uid: int | None, argv: list[str]) -> list[str]:
+def bwrap_command(scratch: Path, libdir: Path, uid: int | None, argv: list[str], memory_mb: int = 3072) -> list[str]:
     cmd = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv"]
     if uid is None:
@@ -77,8 +80,11 @@ def bwrap_command(scratch: Path, libdir: Path, uid: int | None, argv: list[str])
             cmd += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    made: set[str] = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}
+    size = str(memory_mb * 2**20)
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    for tmpfs in ("/tmp", "/dev/shm"):  # writable by the student's uid (sticky, like a normal /tmp), size-limited
+        cmd += ["--perms", "1777", "--size", size, "--tmpfs", tmpfs]
+    made: set[str] = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev", "/dev/shm"}
 
     def parents(target: str) -> list[str]:
         out = []
@@ -103,6 +109,9 @@ def bwrap_command(scratch: Path, libdir: Path, uid: int | None, argv: list[str])
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd += ["--"]
+    # System V shared memory lives in the sandbox's IPC namespace, outside any process: cap it there (in pages),
+    # while still root in the namespace; the student's uid cannot raise it again.
+    cmd += ["/bin/sh", "-c", 'echo "$0" > /proc/sys/kernel/shmall 2>/dev/null; exec "$@"', str(memory_mb * 256)]
     if uid is not None:
         cmd += [shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                 "--clear-groups", "--no-new-privs"]
@@ -138,21 +147,88 @@ def _memory(pid: int, page: int) -> int:
         return int(f.read().split()[1]) * page
 
 
-def tree_rss(pid: int) -> int:
-    """Memory (PSS) of pid and all its descendants, in bytes."""
-    children, total, todo, page = _children_map(), 0, [pid], os.sysconf("SC_PAGE_SIZE")
-    seen = set()
+def tree_pids(pid: int) -> list[int]:
+    children, todo, seen = _children_map(), [pid], []
     while todo:
         p = todo.pop()
-        if p in seen:
+        if p not in seen:
+            seen.append(p)
+            todo += children.get(p, [])
+    return seen
+
+
+def _shared_files(pids: list[int]) -> int:
+    """Bytes of memfd and shared-memory files the processes hold open (each file once): memory that no PSS
+    shows while it is not mapped."""
+    total, seen = 0, set()
+    for p in pids:
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
             continue
-        seen.add(p)
+        for fd in fds:
+            path = f"/proc/{p}/fd/{fd}"
+            try:
+                target = os.readlink(path)
+                if not target.startswith(("/memfd:", "/dev/shm/", "/SYSV")):
+                    continue
+                st = os.stat(path)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def _tmpfs_used(pids: list[int]) -> int:
+    """Bytes used in the sandbox's own tmpfs mounts (/tmp, /dev/shm, /dev), each mount once."""
+    total, seen, host = 0, set(), {os.stat(p).st_dev for p in ("/tmp", "/dev") if os.path.exists(p)}
+    for p in pids:
+        for mount in ("tmp", "dev/shm", "dev"):
+            path = f"/proc/{p}/root/{mount}"
+            try:
+                dev = os.stat(path).st_dev
+                if dev in seen or dev in host:
+                    continue
+                vfs = os.statvfs(path)
+            except OSError:
+                continue
+            seen.add(dev)
+            total += (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize
+    return total
+
+
+def folder_bytes(folder: Path) -> int:
+    """Disk space of the files under folder (the submission's /home/student), not following links."""
+    total, todo = 0, [str(folder)]
+    while todo:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def held_memory(pid: int, home: Path | None = None, home_bytes: int = 0) -> int:
+    """Everything the sandbox rooted at pid holds: PSS + open memfd/shm files + its tmpfs + files in home."""
+    pids = tree_pids(pid)
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for p in pids:
         try:
             total += _memory(p, page)
         except (OSError, ValueError, IndexError):
             pass
-        todo += children.get(p, [])
-    return total
+    return total + _shared_files(pids) + _tmpfs_used(pids[1:]) + (folder_bytes(home) if home else home_bytes)
 
 
 class Sandbox:
@@ -185,7 +261,7 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-        self.proc = subprocess.Popen(bwrap_command(self.scratch, self.libdir, uid, argv),
+        self.proc = subprocess.Popen(bwrap_command(self.scratch, self.libdir, uid, argv, limits.memory_mb),
                                      pass_fds=(to_student, from_student), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      preexec_fn=preexec, start_new_session=True)
@@ -195,11 +271,16 @@ class Sandbox:
 
     def _watch(self) -> None:
         limit = self.limits.memory_mb * 2**20
+        tick, home = 0, 0
         while not self._stop.wait(0.2):
             if self.proc.poll() is not None:
                 return
-            if tree_rss(self.proc.pid) > limit:
-                self.kill(f"memory limit exceeded: the submission used more than {self.limits.memory_mb} MB")
+            if tick % 5 == 0:  # files in /home/student: walked once a second (they can be many)
+                home = folder_bytes(self.scratch)
+            tick += 1
+            if held_memory(self.proc.pid, None, home) > limit:
+                self.kill(f"memory limit exceeded: the submission used more than {self.limits.memory_mb} MB "
+                          "(memory, shared memory, temporary files and files in its home folder)")
                 return
 
     def kill(self, reason: str) -> None:

@@ -179,17 +179,22 @@ RAW = {  # submissions written as raw bytes
 }
 
 
+def write_submissions(subs: Path, release_nb: dict, cases: dict, raw: dict) -> None:
+    """subs/<student>/90_tiny/90_tiny.ipynb: the release edited per case (cells None: an empty folder), or raw bytes."""
+    for student, (cells, edit, *_rest) in cases.items():
+        folder = subs / student / A
+        folder.mkdir(parents=True)
+        if cells is not None:
+            (folder / f"{NB}.ipynb").write_text(json.dumps(notebook(release_nb, cells, edit)))
+    for student, (data, *_rest) in raw.items():
+        (subs / student / A).mkdir(parents=True)
+        (subs / student / A / f"{NB}.ipynb").write_bytes(data)
+
+
 @pytest.fixture(scope="module")
 def batch(release_nb, tmp_path_factory):
     subs = tmp_path_factory.mktemp("subs") / "submitted"
-    for student, (cells, edit, *_rest) in CASES.items():
-        folder = subs / student / A
-        folder.mkdir(parents=True)
-        (folder / f"{NB}.ipynb").write_text(json.dumps(notebook(release_nb, cells, edit)))
-    for student, (raw, *_rest) in RAW.items():
-        folder = subs / student / A
-        folder.mkdir(parents=True)
-        (folder / f"{NB}.ipynb").write_bytes(raw)
+    write_submissions(subs, release_nb, CASES, RAW)
     (subs / "perfect" / A / "notes.txt").write_text("extra file")
     (subs / "symlink_secret" / A / "solution_link.ipynb").symlink_to(FIXTURES / A / f"{NB}.ipynb")
     (subs / "missing_nb" / A).mkdir(parents=True)
@@ -209,14 +214,17 @@ EXPECTED.update({s: (score, status, words) for s, (_r, score, status, words) in 
 EXPECTED["missing_nb"] = (0, "missing", ["missing notebook"])
 
 
-@pytest.mark.parametrize("student", sorted(EXPECTED))
-def test_each_submission_gets_its_grade(batch, student):
-    score, status, words = EXPECTED[student]
-    row = batch["rows"][student]
+def assert_row(row, score, status, words, max_score=5):
+    """The grade a submission must get: its score and status, and words its messages must contain."""
     assert (row.score, row.status) == (score, status), row.messages
-    assert row.max_score == 5
+    assert row.max_score == max_score
     for word in words:
         assert any(word in m for m in row.messages), row.messages
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_submission_gets_its_grade(batch, student):
+    assert_row(batch["rows"][student], *EXPECTED[student])
 
 
 def test_outputs_csv_feedback_plot_and_gradebook(batch):
