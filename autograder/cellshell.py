@@ -56,6 +56,8 @@ class CellShell:
         self.output_limit = output_limit
         self.outputs: list[dict] = []
         self.shell = None
+        self.count = 0
+        self.error: BaseException | None = None  # the exception of the last cell run, if any
         self.user_ns: dict = {"__name__": "__main__", "__builtins__": builtins, "display": self._display,
                               "get_ipython": self._ipython}
 
@@ -101,7 +103,8 @@ class CellShell:
     # ---------------------------------------------------------------- running a cell
     def run(self, code: str) -> tuple[list[dict], bool]:
         """Run one cell; its outputs (streams first) and whether it ran without an error."""
-        self.outputs = []
+        self.outputs, self.error = [], None
+        self.count += 1
         out, err = CappedText(self.output_limit), CappedText(self.output_limit)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             if self.shell is None and not _NEEDS_IPYTHON.search(code):
@@ -109,8 +112,8 @@ class CellShell:
             else:
                 result = self._ipython().run_cell(code, store_history=False)
                 ok = result.error_in_exec is None and result.error_before_exec is None
+                self.error = exc = result.error_in_exec or result.error_before_exec
                 if not ok and not any(o["output_type"] == "error" for o in self.outputs):
-                    exc = result.error_in_exec or result.error_before_exec
                     self.outputs.append({"output_type": "error", "ename": type(exc).__name__,
                                          "evalue": str(exc)[:2000], "traceback": []})
         streams = [{"output_type": "stream", "name": name, "text": s.value()}
@@ -118,24 +121,27 @@ class CellShell:
         return streams + self.outputs, ok
 
     def _run_plain(self, code: str) -> bool:
+        name = f"<cell {self.count}>"  # one name per cell: a traceback's frames tell which cell they are in
         try:
-            tree = ast.parse(code, "<cell>")
+            tree = ast.parse(code, name)
             last = None
             if tree.body and isinstance(tree.body[-1], ast.Expr) and not code.rstrip().endswith(";"):
                 last = ast.Expression(tree.body.pop().value)
-            exec(compile(tree, "<cell>", "exec"), self.user_ns)
+            exec(compile(tree, name, "exec"), self.user_ns)
             if last is not None:
-                value = eval(compile(last, "<cell>", "eval"), self.user_ns)
+                value = eval(compile(last, name, "eval"), self.user_ns)
                 if value is not None:
                     self.user_ns["_"] = value
                     self.outputs.append({"output_type": "execute_result", "execution_count": None,
                                          "data": {"text/plain": _repr(value)}, "metadata": {}})
             return True
         except SystemExit as exc:  # like IPython: reported, the notebook goes on
+            self.error = exc
             self.outputs.append({"output_type": "error", "ename": "SystemExit", "evalue": str(exc.code),
                                  "traceback": ["SystemExit: the cell called sys.exit()"]})
             return False
         except BaseException as exc:  # noqa: BLE001
+            self.error = exc
             tb = exc.__traceback__
             while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
                 tb = tb.tb_next

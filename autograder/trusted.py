@@ -23,6 +23,8 @@ import contextlib
 import json
 import os
 import re
+import shutil
+import signal
 import sys
 import threading
 import time
@@ -123,28 +125,84 @@ class RemoteRef:
     def __repr__(self):
         return str(self._info.get("r", "<student object>"))
 
-    @property
-    def __class__(self):  # isinstance(model, keras.Model) holds when the student's object is one
-        module, qualname = self._info.get("c", ["", ""])
-        obj = sys.modules.get(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part, None) if obj is not None else None
-        return obj if isinstance(obj, type) else RemoteRef
+    # No borrowed class or class name: `type(obj).__name__` and isinstance() tell what the grader knows (a
+    # RemoteRef), never what the student's process claims. Rich objects the tests inspect cross as
+    # reconstructions instead (Keras layers and models: _rebuild_keras).
 
 
-_PROXY_CLASSES: dict = {}
+class Refused:
+    """A student object the grader would not rebuild (e.g. a Keras model with a Lambda layer): any use fails
+    with the reason."""
+
+    __slots__ = ("_why",)
+
+    def __init__(self, why: str):
+        object.__setattr__(self, "_why", why)
+
+    def _fail(self, *args, **kwargs):
+        raise TypeError(self._why)
+
+    __call__ = __getitem__ = __len__ = __iter__ = _fail
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._fail()
+
+    def __repr__(self):
+        return f"<not gradable: {self._why}>"
 
 
-def _proxy_class(module: str, qualname: str) -> type:
-    """A RemoteRef subclass named like the student's class, so that `type(obj).__name__` reads "Dense"."""
-    key = (module, qualname)
-    if key not in _PROXY_CLASSES:
-        name = qualname.rsplit(".", 1)[-1] or "RemoteRef"
-        if not name.isidentifier():
-            name = "RemoteRef"
-        _PROXY_CLASSES[key] = type(name, (RemoteRef,), {"__slots__": (), "__qualname__": qualname or name,
-                                                        "__module__": module or "student"})
-    return _PROXY_CLASSES[key]
+# Keras' own modules that a config may name; anything else (the student's classes, other modules) is refused,
+# as are the classes that carry code (Lambda: marshalled Python bytecode; TFSMLayer: a SavedModel from disk).
+_KERAS_MODULES = ("keras", "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
+                  "keras.activations", "keras.models", "keras.optimizers", "keras.losses", "keras.metrics")
+_KERAS_REFUSED = {"Lambda", "TFSMLayer", "function", "__lambda__"}
+
+
+def _check_keras_config(node, depth=0) -> None:
+    if depth > 64:
+        raise ValueError("Keras config nested too deeply")
+    if isinstance(node, list):
+        for item in node:
+            _check_keras_config(item, depth + 1)
+    elif isinstance(node, dict):
+        if "class_name" in node:
+            module, name = node.get("module"), node.get("class_name")
+            found = getattr(sys.modules.get(module or ""), str(name), None) if module in _KERAS_MODULES else None
+            if name == "function" and module == "keras.activations" and isinstance(node.get("config"), str):
+                found = getattr(sys.modules[module], node["config"], None) and type  # a built-in activation
+            elif name in _KERAS_REFUSED or node.get("registered_name") not in (None, name):
+                found = None
+            if not isinstance(found, type):
+                raise ValueError(f"a Keras object of class {str(name)[:60]!r} from {str(module)[:60]!r} "
+                                 "(only Keras' own classes, no Lambda layers) cannot be graded")
+        for key, value in node.items():
+            if key != "compile_config":
+                _check_keras_config(value, depth + 1)
+
+
+def _rebuild_keras(form: dict, blobs: list):
+    """The student's Keras layer or model, rebuilt here from its config and weights by Keras itself (safe mode),
+    after every class it names was checked to be one of Keras' own."""
+    import keras  # noqa: F401 (imports the modules _check_keras_config looks classes up in)
+
+    for module in _KERAS_MODULES:
+        __import__(module)
+    try:
+        config = json.loads(str(form.get("config", "")))
+        _check_keras_config(config)
+        if isinstance(config, dict):
+            config.pop("compile_config", None)
+        obj = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if not isinstance(obj, keras.layers.Layer):
+            raise ValueError("not a Keras layer or model")
+        weights = [wire._load_npy(blobs[i]) for i in form.get("weights", []) if type(i) is int and 0 <= i < len(blobs)]
+        obj.set_weights(weights)
+        return obj
+    except Exception as exc:  # noqa: BLE001 (any config Keras or the check refuses)
+        return Refused(f"your Keras object could not be rebuilt by the grader: {type(exc).__name__}: "
+                       f"{str(exc)[:300]}")
 
 
 class Channel:
@@ -152,6 +210,11 @@ class Channel:
         self.sandbox, self.limits, self.notebook_deadline = sandbox, limits, notebook_deadline
         self.cell_deadline = notebook_deadline
         self.student_output: list[str] = []
+        self.calls = 0          # calls into the student's code so far
+        self.tainted = False    # True once a hidden test has called the student's code: from then on, nothing
+                                # the student's process writes may reach the feedback (it could hold hidden inputs)
+        self.rebuilt: dict = {}  # id(a Keras object rebuilt here) -> (it, the handle of the student's original)
+        self.watched = None     # (namespace, {name: value}) of a test cell: the student's names as last synced
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -161,63 +224,67 @@ class Channel:
     def _make_ref(self, obj):
         if isinstance(obj, RemoteRef):
             return {"t": "ref", "h": obj._h}
+        if id(obj) in self.rebuilt and self.rebuilt[id(obj)][0] is obj:  # back to the student's own object
+            return {"t": "ref", "h": self.rebuilt[id(obj)][1]}
         raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
 
-    def _resolve(self, ref):
-        if type(ref.get("h")) is not int:
-            raise wire.WireError("bad reference")
-        info = {"r": str(ref.get("r", ""))[:200], "callable": bool(ref.get("callable")),
-                "c": [str(x)[:200] for x in ref.get("c", ["", ""])][:2]}
-        return _proxy_class(*info["c"])(ref["h"], info)
+    def resolver(self, blobs: list):
+        def resolve(ref):
+            if type(ref.get("h")) is not int:
+                raise wire.WireError("bad reference")
+            if isinstance(ref.get("keras"), dict):
+                obj = _rebuild_keras(ref["keras"], blobs)
+                self.rebuilt[id(obj)] = (obj, ref["h"])
+                return obj
+            return RemoteRef(ref["h"], {"r": str(ref.get("r", ""))[:200], "callable": bool(ref.get("callable"))})
+        return resolve
+
+    def sync_names(self) -> None:
+        """A test that deletes or rebinds one of the student's names (`del squares`, then `squares =
+        orig_squares`) does it in the student process too, where the student's functions look it up, as in
+        nbgrader's single kernel. A value that cannot cross (a function the test defined) is not sent."""
+        if self.watched is None:
+            return
+        namespace, synced = self.watched
+        for name in list(synced):
+            now = namespace.get(name, _GONE)
+            if now is synced[name]:
+                continue
+            synced[name] = now
+            arrays: list[bytes] = []
+            try:
+                value = [] if now is _GONE else wire.encode([now], arrays, self._make_ref)
+            except wire.Unsendable:
+                continue
+            with self.lock:
+                self.sandbox.request({"op": "bind", "name": name, "args": value, "h": 0}, arrays, self.deadline())
 
     def run(self, code: str, export: list[str]) -> tuple[dict, list[bytes]]:
         with self.lock:
             return self.sandbox.request({"op": "run", "code": code, "export": export}, [], self.deadline())
 
     def ask(self, op, ref, args, kwargs, **extra):
+        self.calls += 1
         arrays: list[bytes] = []
         message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, self._make_ref),
                    "kwargs": wire.encode(dict(kwargs), arrays, self._make_ref), **extra}
         try:
+            self.sync_names()
             with self.lock:
                 reply, blobs = self.sandbox.request(message, arrays, self.deadline())
         except SandboxError as exc:
             raise StudentProcessError(str(exc)) from None
         text = reply.get("stdout") or ""
-        if isinstance(text, str) and text:
+        if isinstance(text, str) and text and not self.tainted:
             print(text[: self.limits.output_chars], end="" if text.endswith("\n") else "\n")
         if not reply.get("ok"):
             error = reply.get("error") or {}
             raise _student_error_class(str(error.get("ename", "")))(
                 f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip(),
                                    str(error.get("traceback", ""))[-3000:])
-        value = wire.decode(reply.get("value"), blobs, self._resolve)
-        for original, after in zip(_flat(args), reply.get("after") or []):
-            if after is not None:
-                _copy_back(original, wire.decode(after, blobs, self._resolve))
-        return value
-
-
-def _flat(args) -> list:
-    """Arguments, with lists and tuples opened one level (the student side answers in the same order)."""
-    out = []
-    for a in args:
-        out += list(a) if type(a) in (list, tuple) else [a]
-    return out
-
-
-def _copy_back(original, new):
-    """Make an in-place change the student's function made to an argument visible here."""
-    import numpy as np
-
-    try:
-        if isinstance(original, np.ndarray) and isinstance(new, np.ndarray) and original.shape == new.shape \
-                and original.flags.writeable and not np.array_equal(original, new, equal_nan=True):
-            np.copyto(original, new, casting="unsafe")
-        elif hasattr(original, "assign") and hasattr(new, "numpy"):
-            original.assign(new)
-    except Exception:  # noqa: BLE001 (a change we cannot mirror stays invisible)
-        pass
+        # The arguments crossed as copies and nothing the call did to them comes back: a test's own arrays
+        # (and the reference values it computes from them) are the same after the call as before.
+        return wire.decode(reply.get("value"), blobs, self.resolver(blobs))
 
 
 class StudentCodeError(Exception):
@@ -252,8 +319,23 @@ _CHANNEL: Channel | None = None
 
 
 # ------------------------------------------------------------------ grading
-def _cells_by_id(nb: dict) -> dict:
-    return {c.get("id"): c for c in nb["cells"]}
+def _public_versions(source: dict, release: dict) -> list:
+    """For each source cell, its release (public) version: matched by nbgrader grade_id, else by cell id,
+    else by position (nbformat 4.0/4.1 notebooks have no cell ids); the source cell itself when none is found."""
+    cells = release["cells"]
+    by_grade = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c for c in cells}
+    by_id = {c.get("id"): c for c in cells if c.get("id")}
+    same_length = len(cells) == len(source["cells"])
+    out = []
+    for i, cell in enumerate(source["cells"]):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        found = by_grade.get(gid) if gid else None
+        if found is None and cell.get("id"):
+            found = by_id.get(cell["id"])
+        if found is None and same_length and cells[i]["cell_type"] == cell["cell_type"]:
+            found = cells[i]
+        out.append(found or cell)
+    return out
 
 
 def determine_grade(cell: dict) -> tuple[float, float]:
@@ -292,7 +374,7 @@ def grade(job: dict) -> dict:
     global _CHANNEL
     limits = Limits(**job.get("limits", {}))
     source = _joined(json.loads(Path(job["source"]).read_text()))
-    release = _cells_by_id(_joined(json.loads(Path(job["release"]).read_text())))
+    publics = _public_versions(source, _joined(json.loads(Path(job["release"]).read_text())))
     student_cells: dict = job["student_cells"]
     ignore = re.compile(job["ignore_pattern"]) if job.get("ignore_pattern") else None
     started = time.monotonic()
@@ -303,6 +385,8 @@ def grade(job: dict) -> dict:
     scores: dict[str, list[float]] = {}
     feedback = []
     os.chdir(job["trusted_dir"])
+    _copy_assignment_files(Path(job["source"]).parent, [Path(job["trusted_dir"]), Path(job["scratch"])])
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader sets it while autograding (both processes)
     sys.path = [p for p in sys.path if p not in ("", ".")]
     shell = CellShell(limits.output_chars)
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
@@ -310,9 +394,8 @@ def grade(job: dict) -> dict:
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     try:
         sandbox.start()
-        for cell in source["cells"]:
+        for cell, public in zip(source["cells"], publics):
             kind, nbg = cell["cell_type"], cell.get("metadata", {}).get("nbgrader", {})
-            public = release.get(cell.get("id"), cell)
             _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
             if kind != "code":
                 if nbg.get("solution") and nbg.get("grade_id") in student_cells:
@@ -324,7 +407,10 @@ def grade(job: dict) -> dict:
                 code = student_cells.get(nbg.get("grade_id"))
                 if code is None:
                     code = ""
-                outputs = []
+                if not names:  # the instructor's cell is a stub: the exercise defines what the student's cell
+                    # defines, except names that ordinary cells already bound (fixtures cannot be hijacked)
+                    names = [n for n in defined_names(code)[0] if n not in shell.user_ns and n not in student_defs]
+                outputs, notes = [], []
                 for name in names:  # until the student's code says otherwise, the name is not defined
                     student_defs[name] = _GONE
                 if sandbox.failure is None:
@@ -334,17 +420,21 @@ def grade(job: dict) -> dict:
                         exports = reply.get("exports") if isinstance(reply.get("exports"), dict) else {}
                         for name in names:  # only the names the exercise defines, decoded as plain data
                             if name in exports:
-                                student_defs[name] = wire.decode(exports[name], blobs, _CHANNEL._resolve)
+                                student_defs[name] = wire.decode(exports[name], blobs, _CHANNEL.resolver(blobs))
                         if reply.get("missing"):
-                            outputs.append(_stream(f"[grader] not defined by your code: {', '.join(reply['missing'])}\n"))
+                            notes.append(_stream(f"[grader] not defined by your code: {', '.join(reply['missing'])}\n"))
                     except (SandboxError, wire.WireError) as exc:
                         outputs = [_stream(f"[grader] {exc}\n")]
+                if _CHANNEL.tainted:
+                    outputs = [_stream(_WITHHELD)]
+                feedback.append(dict(cell, source=code, outputs=_sanitize(outputs + notes, limits),
+                                     execution_count=None))
                 if not in_sandbox:
                     # The instructor's solution, here, for the ordinary cells that follow: they compute the
                     # tests' fixtures with known-good code (fast, and the same for every student). Test cells
                     # see the student's definitions instead (_student_defs_in).
-                    shell.run(cell["source"])
-                feedback.append(dict(cell, source=code, outputs=_sanitize(outputs, limits), execution_count=None))
+                    if _instructor_cell(shell, cell["source"], limits, messages, len(feedback)):
+                        break
                 continue
             if _is_test(cell):
                 # The public part runs in the student process too (errors ignored), so that names a test cell
@@ -367,8 +457,7 @@ def grade(job: dict) -> dict:
                     # only the verdict reaches the feedback: the student's code could print the hidden tests
                     outputs = [o for o in outputs if o["output_type"] != "stream" or o["name"] == "stderr"]
                 else:
-                    with _student_defs_in(shell.user_ns, student_defs):
-                        outputs, _ = shell.run(cell["source"])
+                    outputs, shown = _run_test_cell(shell, cell["source"], student_defs, limits)
                 if ignore is not None:
                     outputs = [o for o in outputs if not (o["output_type"] == "stream" and o["name"] == "stderr"
                                                          and ignore.search(o["text"]))]
@@ -376,9 +465,14 @@ def grade(job: dict) -> dict:
                 if any(o["output_type"] == "error" and o.get("ename") == "Unsendable" for o in outputs):
                     review.append(nbg["grade_id"])
                 scores[nbg["grade_id"]] = [float(score or 0), float(max_score)]
-                shown = _public_outputs(outputs, limits)
-                if in_sandbox:  # the verdict only: student code could print the hidden tests
-                    shown = [dict(o, evalue="") for o in shown if o["output_type"] == "error"]
+                if in_sandbox:
+                    # The verdict only, in the grader's words: everything in these outputs came from the student's
+                    # process, which had the whole test cell (an error's name, value or traceback could carry it).
+                    # And from now on no output of the student's process is shown: it may have kept the code.
+                    shown = [{"output_type": "error", "ename": "TestFailed", "evalue": "", "traceback": [
+                        "a check of this cell failed (tests ran in the sandbox: no details are shown)"]}
+                             ] if score != max_score else []
+                    _CHANNEL.tainted = _CHANNEL.tainted or _BEGIN_HIDDEN in cell["source"]
                 feedback.append(dict(public, outputs=shown, execution_count=None,
                                      metadata=dict(public.get("metadata", {}), nbgrader=dict(
                                          public.get("metadata", {}).get("nbgrader", {}), score=score,
@@ -390,12 +484,15 @@ def grade(job: dict) -> dict:
             if sandbox.failure is None:
                 student_side = threading.Thread(target=_run_quietly, args=(public["source"],), daemon=True)
                 student_side.start()
-            outputs = []
+            outputs, stop = [], False
             if not in_sandbox:
-                outputs, _ = shell.run(cell["source"])
+                stop = _instructor_cell(shell, cell["source"], limits, messages, len(feedback) + 1)
+                outputs = [] if _CHANNEL.tainted else shell.outputs_of_last_run
             if student_side is not None:
                 student_side.join()
             feedback.append(dict(public, outputs=_sanitize(outputs, limits), execution_count=None))
+            if stop:
+                break
     finally:
         sandbox.close()
     status = "ok"
@@ -408,6 +505,10 @@ def grade(job: dict) -> dict:
     if sandbox.failure:
         status = "limit" if "limit" in sandbox.failure else "error"
         messages.append(sandbox.failure)
+    if any(m.startswith(_INSTRUCTOR_TIMEOUT) for m in messages):
+        status = "error"  # the instructor's cell, not the student's code (whose side may have run out as well)
+    if _CHANNEL.tainted:
+        messages.append("outputs after the first hidden test are not shown: your code had seen hidden inputs")
     return {"status": status, "messages": messages, "scores": scores, "feedback_cells": feedback,
             "seconds": round(time.monotonic() - started, 2)}
 
@@ -424,7 +525,8 @@ def _run_quietly(code: str) -> None:
 @contextlib.contextmanager
 def _student_defs_in(namespace: dict, student_defs: dict):
     """Inside: the names the exercises define are the student's (a name the student did not define is
-    missing, never the instructor's). After: the instructor's again, for the ordinary cells."""
+    missing, never the instructor's); yields {name: value} of those bound. After: the instructor's again, for
+    the ordinary cells."""
     saved = {name: namespace.get(name, _GONE) for name in student_defs}
     for name, value in student_defs.items():
         if value is _GONE:
@@ -432,13 +534,174 @@ def _student_defs_in(namespace: dict, student_defs: dict):
         else:
             namespace[name] = value
     try:
-        yield
+        yield {name: value for name, value in student_defs.items() if value is not _GONE}
     finally:
         for name, value in saved.items():
             if value is _GONE:
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+# ------------------------------------------------------------------ test cells: public and hidden parts
+_BEGIN_HIDDEN, _END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"  # nbgrader's ClearHiddenTests
+_WITHHELD = "[grader] not shown: your code had already seen hidden test inputs\n"
+
+
+def split_hidden(source: str) -> list[tuple[str, bool]]:
+    """A test cell as its consecutive parts [(code, hidden)], each padded with blank lines so that its line
+    numbers are the cell's; parts with no code are left out. When a part is not valid code on its own (the
+    markers inside a block), the whole cell is one part, hidden if it holds hidden tests."""
+    parts, current, hidden, start = [], [], False, 0
+    lines = source.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if (_END_HIDDEN if hidden else _BEGIN_HIDDEN) in line:
+            parts.append(("\n" * start + "".join(current), hidden))
+            current, hidden, start = [], not hidden, i + 1
+        else:
+            current.append(line)
+    parts.append(("\n" * start + "".join(current), hidden))
+    kept = []
+    for code, is_hidden in parts:
+        try:
+            if ast.parse(_strip_magics(code)).body:
+                kept.append((code, is_hidden))
+        except SyntaxError:
+            return [(source, any(h for _c, h in parts))]
+    return kept or [(source, False)]
+
+
+def _run_test_cell(shell: CellShell, source: str, student_defs: dict, limits: Limits) -> tuple[list, list]:
+    """Run a test cell here with the student's definitions bound: (outputs to grade, outputs to show).
+    Public parts show their outputs and full messages; a hidden part shows only which check failed, in the
+    words of the instructor's assert message (a string literal), never inputs, values, prints or code. Once a
+    hidden part has called the student's code, nothing the student's process could influence is shown."""
+    parts = split_hidden(source)
+    graded, shown = [], []
+    with _student_defs_in(shell.user_ns, student_defs) as bound:
+        _CHANNEL.watched = (shell.user_ns, bound)
+        try:
+            for i, (code, hidden) in enumerate(parts):
+                calls, quiet = _CHANNEL.calls, hidden or _CHANNEL.tainted
+                outputs, ok = shell.run(code if i == len(parts) - 1 else code + "\npass\n")
+                if hidden and _CHANNEL.calls > calls:
+                    _CHANNEL.tainted = True
+                graded += outputs
+                if not quiet:
+                    shown += _public_outputs(outputs, limits)
+                else:
+                    shown += [o for o in outputs if o["output_type"] == "execute_result"
+                              and _is_number(o.get("data", {}).get("text/plain"))]
+                    if not ok:
+                        shown.append(_withheld_error(shell.error, code, shell.user_ns))
+                if not ok:
+                    break
+            with contextlib.suppress(SandboxError):
+                _CHANNEL.sync_names()  # e.g. a name the cell deleted and restored in a `finally`
+        finally:
+            _CHANNEL.watched = None
+    return graded, shown
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _withheld_error(exc, code: str, namespace: dict) -> dict:
+    """The error of a hidden check as the feedback may show it: its class and the instructor's own message."""
+    if isinstance(exc, StudentCodeError):
+        base = type(exc).__name__[len("Student"):] if type(exc) is not StudentCodeError else "an exception"
+        text = f"your code raised {base} during a check whose details are hidden"
+        return {"output_type": "error", "ename": base or "Error", "evalue": "", "traceback": [text]}
+    if isinstance(exc, StudentProcessError):
+        return {"output_type": "error", "ename": "StudentProcessError", "evalue": str(exc)[:300],
+                "traceback": [str(exc)[:300]]}
+    ename = type(exc).__name__ if exc is not None else "Error"
+    message = _instructor_message(exc, code, namespace)
+    text = f"{ename}: {message}" if message else f"{ename} in a check whose details are hidden"
+    return {"output_type": "error", "ename": ename, "evalue": message, "traceback": [text]}
+
+
+def _instructor_message(exc, code: str, namespace: dict) -> str:
+    """The message the instructor wrote (a string literal) on the failing line of the cell: `assert ok, "..."`,
+    `err_msg="..."` or `raise AssertionError("...")`; "" when there is none."""
+    frames, tb = [], getattr(exc, "__traceback__", None)
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    cell_file = next((f.f_code.co_filename for f, _ in frames
+                      if f.f_globals is namespace and f.f_code.co_name == "<module>"), None)
+    lines = [n for f, n in frames if cell_file is not None and f.f_code.co_filename == cell_file]
+    if not lines:
+        return ""
+    try:
+        tree = ast.parse(_strip_magics(code))
+    except SyntaxError:
+        return ""
+    found = ""
+    for node in ast.walk(tree):
+        if not getattr(node, "lineno", 0) <= lines[-1] <= (getattr(node, "end_lineno", 0) or 0):
+            continue
+        msg = None
+        if isinstance(node, ast.Assert):
+            msg = node.msg
+        elif isinstance(node, ast.Call):
+            msg = next((k.value for k in node.keywords if k.arg == "err_msg"), None)
+        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+            msg = node.exc.args[0]
+        if isinstance(msg, ast.Constant) and isinstance(msg.value, str):
+            found = msg.value[:500]
+    return found
+
+
+# ------------------------------------------------------------------ the instructor's own cells
+_INSTRUCTOR_TIMEOUT = "the instructor's cell"
+
+
+class InstructorCellTimeout(BaseException):
+    """The instructor's own cell ran past the cell limit (not the student's fault)."""
+
+
+def _instructor_cell(shell: CellShell, source: str, limits: Limits, messages: list, number: int) -> bool:
+    """Run an instructor's solution or ordinary cell here under the per-cell time limit; True when it ran out
+    (grading stops there, the points earned so far are kept, the message names the cell)."""
+    def alarm(signum, frame):
+        raise InstructorCellTimeout()
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(limits.cell_seconds, 0.01))
+    try:
+        outputs, _ok = shell.run(source)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    shell.outputs_of_last_run = outputs
+    if isinstance(shell.error, InstructorCellTimeout):
+        messages.append(f"{_INSTRUCTOR_TIMEOUT} number {number} (not yours) ran longer than the "
+                        f"{limits.cell_seconds:g} s cell limit: grading stopped there, the points earned before it "
+                        "are kept")
+        return True
+    return False
+
+
+def _copy_assignment_files(source_dir: Path, destinations: list[Path]) -> None:
+    """The assignment's files (data, images, helper modules) next to the notebook in both processes' folders,
+    the instructor's versions overwriting any the student sent, as nbgrader autograde does."""
+    for path in sorted(source_dir.rglob("*")):
+        rel = path.relative_to(source_dir)
+        if not path.is_file() or path.is_symlink() or path.suffix == ".ipynb" or any(
+                part in (".ipynb_checkpoints", "__pycache__", "feedback") for part in rel.parts):
+            continue
+        for dest in destinations:
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            shutil.copyfile(path, target)
 
 
 def _stream(text: str, name: str = "stdout") -> dict:

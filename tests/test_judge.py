@@ -1,0 +1,215 @@
+"""The judge (autograder/trusted.py) against students who try to fool it, and on nbgrader's own material.
+
+Each submission is graded by `grade.run` (sandboxed, as in `make grade`) and must get exactly the grade listed:
+- mutation: a function that overwrites its input arrays changes nothing the test compares against;
+- hidden tests stay hidden: no inputs, expected values, ACTUAL/DESIRED arrays or prints of a hidden call reach
+  the feedback, not even later through the student's own outputs;
+- proxies are not believed: a Keras model crosses as a model rebuilt by Keras from its config and weights; a
+  plain object that answers like one, or a model with a Lambda layer, gets no points;
+- nbgrader's example course (ps1 of bitdiddle and hacker) gets stock nbgrader's automatic scores, `del squares`
+  included; the assignment's data files, NBGRADER_EXECUTION, a stub instructor solution, a slow instructor cell.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "autograder"))
+import grade  # noqa: E402
+import trusted  # noqa: E402
+from test_grading_course import _submission as _answer  # noqa: E402 (a release with the given answers)
+
+TINY = ROOT / "tests" / "fixtures" / "autograder" / "solutions"
+KERAS = ROOT / "tests" / "fixtures" / "judge_keras" / "solutions"
+LIMITS = ROOT / "tests" / "fixtures" / "judge_limits" / "solutions"
+NBGRADER = Path(grade.__file__).resolve().parents[1] / ".venv" / "lib" / "python3.11" / "site-packages" / "nbgrader"
+USER_GUIDE = NBGRADER / "docs" / "source" / "user_guide"
+
+pytestmark = pytest.mark.skipif(not grade.bwrap_available(), reason="bubblewrap missing: run `make grade-deps`")
+
+ADD = "import numpy as np\n\n\ndef add_one(x):\n    return np.asarray(x, dtype=np.float64) + 1.0\n"
+MEANS = "def row_means(a):\n    return np.asarray(a, dtype=np.float64).mean(axis=1)\n"
+# the first hidden input of add_one's test, as a student who prints it would see it
+HIDDEN_X = repr(round(float(np.random.default_rng(0).normal(size=(4, 5))[0, 0]), 6))
+
+
+def _release(source: Path, assignment: str, tmp: Path) -> dict:
+    grade.prepare_course(source, tmp, f"sqlite:///{tmp}/gb.db", grade.load_config(), [assignment])
+    return json.loads((tmp / "release" / assignment / f"{assignment}.ipynb").read_text())
+
+
+def _grade(subs: Path, out: Path, source: Path, *extra: str) -> dict:
+    rows = grade.run(grade.build_parser().parse_args(
+        [str(subs), "--out", str(out), "--source", str(source), "--cell-timeout", "60", "--notebook-timeout", "300",
+         *extra]))
+    return {r.student: r for r in rows}
+
+
+def _write(subs: Path, student: str, assignment: str, nb: dict) -> None:
+    (subs / student / assignment).mkdir(parents=True)
+    (subs / student / assignment / f"{assignment}.ipynb").write_text(json.dumps(nb))
+
+
+# ------------------------------------------------------------------ 90_tiny: mutation and hidden tests
+TINY_CASES = {
+    "perfect": ({"t90_add_one": ADD, "t90_row_means": MEANS}, 5),
+    # sets its input to -1 and returns 0: before, the test's own `data` and `x` became -1, so `x + 1` was 0
+    "mutates_input": ({"t90_add_one": "import numpy as np\n\ndef add_one(x):\n    x = np.asarray(x)\n"
+                                      "    x[...] = -1.0\n    return np.zeros(x.shape)\n",
+                       "t90_row_means": MEANS}, 3),
+    # right on the public `data`; on any other input zeroes it and returns zeros (before: 5/5)
+    "mutates_rows": ({"t90_add_one": ADD, "t90_row_means": "def row_means(a):\n    if a.shape == (2, 3):\n"
+                                                          "        return a.mean(axis=1)\n    a[...] = 0.0\n"
+                                                          "    return np.zeros(len(a))\n"}, 2),
+    # prints every input (a lookup table in the making), and prints the stored hidden inputs again later
+    "prints_inputs": ({"t90_add_one": "import numpy as np\nSEEN = []\n\ndef add_one(x):\n    SEEN.append(x)\n"
+                                      "    print('input', np.round(np.asarray(x), 6).tolist())\n"
+                                      "    return np.asarray(x, dtype=np.float64) + 1.0\n",
+                       "t90_row_means": "print('stored', [np.round(s, 6).tolist() for s in SEEN])\n\n"
+                                        "def row_means(a):\n"
+                                        "    print('seen', [np.round(s, 6).tolist() for s in SEEN])\n"
+                                        "    raise ValueError(str([np.round(s, 6).tolist() for s in SEEN]))\n"}, 2),
+    # right on the public input only: the hidden check's ACTUAL/DESIRED must not show
+    "public_only": ({"t90_add_one": "import numpy as np\n\ndef add_one(x):\n    x = np.asarray(x, dtype=np.float64)\n"
+                                    "    return x + 1.0 if x.shape == (2, 3) else x\n", "t90_row_means": MEANS}, 3),
+    # wrong on the public input: a public check keeps its full message
+    "public_wrong": ({"t90_add_one": "import numpy as np\n\ndef add_one(x):\n    return np.asarray(x) * 1.0\n",
+                      "t90_row_means": MEANS}, 3),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    release = _release(TINY, "90_tiny", tmp_path_factory.mktemp("tiny_course"))
+    subs = tmp_path_factory.mktemp("tiny_subs")
+    for student, (cells, _score) in TINY_CASES.items():
+        _write(subs, student, "90_tiny", _answer(release, cells))
+    out = tmp_path_factory.mktemp("tiny_out") / "out"
+    rows = _grade(subs, out, TINY)
+    html = {s: (out / "feedback" / s / "90_tiny" / "90_tiny.html").read_text() for s in TINY_CASES}
+    return rows, html
+
+
+@pytest.mark.parametrize("student", sorted(TINY_CASES))
+def test_tiny_submission_gets_its_grade(tiny, student):
+    rows, _ = tiny
+    assert (rows[student].score, rows[student].status) == (TINY_CASES[student][1], "ok"), rows[student].messages
+
+
+def test_hidden_inputs_and_values_stay_out_of_the_feedback(tiny):
+    _, html = tiny
+    for student, page in html.items():
+        assert "default_rng" not in page and "HIDDEN TESTS" not in page, student
+        assert HIDDEN_X not in page, student  # the hidden input, printed by the student's function
+    for student in ("prints_inputs", "public_only"):
+        assert "ACTUAL" not in html[student] and "DESIRED" not in html[student]
+        assert "Mismatched elements" not in html[student]
+    assert "your code raised ValueError" in html["prints_inputs"]  # what failed, not the student's message
+    assert "not shown: your code had already seen hidden test inputs" in html["prints_inputs"]
+    assert "input [[0.0, 1.0, 2.0]" in html["prints_inputs"]  # the public call's print stays
+    # a public check that fails keeps its full message (the public input is the student's to see anyway)
+    assert "Mismatched elements" in html["public_wrong"]
+
+
+def test_split_hidden_keeps_line_numbers_and_parts():
+    parts = trusted.split_hidden("a = 1\n### BEGIN HIDDEN TESTS\nb = 2\n### END HIDDEN TESTS\nc = 3\n")
+    assert [(code.count("\n"), hidden) for code, hidden in parts] == [(1, False), (3, True), (5, False)]
+    assert parts[1][0].splitlines()[2] == "b = 2"
+    # markers inside a block: one part, hidden
+    inside = "for i in range(2):\n    x = i\n    ### BEGIN HIDDEN TESTS\n    y = i\n    ### END HIDDEN TESTS\n"
+    assert trusted.split_hidden(inside) == [(inside, True)]
+
+
+# ------------------------------------------------------------------ 91_keras: rebuilt, not believed
+KERAS_OK = ("def build_model():\n    return keras.Sequential([keras.Input((4,)),"
+            " keras.layers.Dense(3, activation='relu'),"
+            " keras.layers.Dropout(0.25), keras.layers.Dense(2, activation='softmax')])\n")
+KERAS_CASES = {
+    "perfect": (KERAS_OK, 3),
+    # a plain object answering like a Keras model: type names, rate, count_params, constant softmax logits
+    "proxy": ("import numpy as np\n\nclass Dense:\n    pass\n\nclass Dropout:\n    rate = 0.25\n\n"
+              "class Model:\n    __module__ = 'keras'\n    layers = [Dense(), Dropout(), Dense()]\n\n"
+              "    def count_params(self):\n        return 23\n\n    def __call__(self, x):\n"
+              "        return np.full((len(x), 2), 0.5, dtype=np.float32)\n\n"
+              "def build_model():\n    return Model()\n", 0),
+    # a Lambda layer carries marshalled code: refused, never deserialised
+    "lambda_layer": ("def build_model():\n    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),"
+                     " keras.layers.Lambda(lambda t: t * 0.0), keras.layers.Dense(2, activation='softmax')])\n", 0),
+}
+
+
+@pytest.fixture(scope="module")
+def keras_rows(tmp_path_factory):
+    release = _release(KERAS, "91_keras", tmp_path_factory.mktemp("keras_course"))
+    subs = tmp_path_factory.mktemp("keras_subs")
+    for student, (code, _score) in KERAS_CASES.items():
+        _write(subs, student, "91_keras", _answer(release, {"j91_build_model": code}))
+    # generous limits: importing TensorFlow twice per submission on a loaded 2-core machine takes minutes
+    return _grade(subs, tmp_path_factory.mktemp("keras_out") / "out", KERAS, "--cell-timeout", "600",
+                  "--notebook-timeout", "1800")
+
+
+@pytest.mark.parametrize("student", sorted(KERAS_CASES))
+def test_keras_submission_gets_its_grade(keras_rows, student):
+    row = keras_rows[student]
+    assert (row.score, row.status) == (KERAS_CASES[student][1], "ok"), row.messages
+
+
+def test_keras_config_check_refuses_foreign_classes():
+    import keras  # noqa: F401
+
+    trusted._rebuild_keras({"config": "{}", "weights": []}, [])  # imports the allowed modules
+    for bad in ({"module": "os", "class_name": "system", "config": {}},
+                {"module": "keras.layers", "class_name": "Lambda", "config": {}},
+                {"module": "keras.layers", "class_name": "Dense", "config": {}, "registered_name": "Mine>Dense"}):
+        with pytest.raises(ValueError):
+            trusted._check_keras_config({"module": "keras", "class_name": "Sequential", "config": {"layers": [bad]}})
+    assert isinstance(trusted._rebuild_keras({"config": json.dumps({"module": "os", "class_name": "system"}),
+                                              "weights": []}, []), trusted.Refused)
+
+
+# ------------------------------------------------------------------ 93_limits: instructor's cells
+@pytest.fixture(scope="module")
+def limits_release(tmp_path_factory):
+    return _release(LIMITS, "93_limits", tmp_path_factory.mktemp("limits_course"))
+
+
+ANSWERS_93 = {"j93_double": "def double(x):\n    return x + x\n", "j93_stub": "a = 1\n",
+              "j93_triple": "def triple(x):\n    return x * 3\n"}
+
+
+def test_data_files_environment_and_stub_solution(limits_release, tmp_path):
+    _write(tmp_path / "subs", "alice", "93_limits", _answer(limits_release, ANSWERS_93))
+    row = _grade(tmp_path / "subs", tmp_path / "out", LIMITS)["alice"]
+    assert (row.score, row.status) == (3, "ok"), row.messages
+
+
+def test_slow_instructor_cell_is_named_and_earned_points_kept(limits_release, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUDGE_SLOW", "1")  # the trusted process inherits it; the sandbox's environment is clear
+    _write(tmp_path / "subs", "alice", "93_limits", _answer(limits_release, ANSWERS_93))
+    row = _grade(tmp_path / "subs", tmp_path / "out", LIMITS, "--cell-timeout", "3")["alice"]
+    assert (row.score, row.status) == (2, "error"), row.messages
+    assert any("the instructor's cell" in m and "(not yours)" in m for m in row.messages), row.messages
+
+
+# ------------------------------------------------------------------ nbgrader's own example course
+@pytest.mark.skipif(not USER_GUIDE.is_dir(), reason="nbgrader's user guide is not installed")
+def test_nbgrader_example_course_scores_as_stock(tmp_path):
+    """Stock nbgrader 0.9.6 autograde gives bitdiddle 1.5 and hacker 3.0 automatic points on ps1 (its own
+    docs/source/user_guide/grades.csv, manual points left out): `sum_of_squares_uses_squares` does
+    `del squares` and expects a NameError from the student's function."""
+    shutil.copytree(USER_GUIDE / "source", tmp_path / "source", ignore=shutil.ignore_patterns("header.ipynb"))
+    subs = tmp_path / "submitted"
+    for student in ("bitdiddle", "hacker"):
+        shutil.copytree(USER_GUIDE / "submitted" / student, subs / student)
+    rows = _grade(subs, tmp_path / "out", tmp_path / "source")
+    assert {s: (r.score, r.status) for s, r in rows.items()} == {"bitdiddle": (1.5, "ok"), "hacker": (3.0, "ok")}, \
+        {s: (r.scores, r.messages) for s, r in rows.items()}
