@@ -135,10 +135,12 @@ def header(nb: dict) -> dict:
     first = nb["cells"][0]["source"]
 
     def field(label):
-        match = re.search(rf"\*\*{label}:\*\*\s*(.+)", first)
+        """The text after **label:**, up to the next **Label:**, the paragraph's end or the cell's, on one line."""
+        match = re.search(rf"\*\*{label}:\*\*(.+?)(?=\*\*[A-Z][^*\n]*:\*\*|\n\s*\n|\Z)", first, re.S)
         if not match:
             raise SystemExit(f"release: a notebook header lacks **{label}:** (see lint_notebooks.py)")
-        return match.group(1).strip()
+        # links between notebooks are relative to a notebook's folder; the home is one level above notebooks/
+        return " ".join(match.group(1).split()).replace("|", "\\|").replace("](../", "](notebooks/")
 
     title = re.match(r"#\s+\d\d\s+·\s+(.+)", first)
     points = sum(c.get("metadata", {}).get("nbgrader", {}).get("points", 0) for c in nb["cells"]
@@ -147,8 +149,8 @@ def header(nb: dict) -> dict:
             "builds_on": field("Builds on"), "points": points}
 
 
-def _cell(kind: str, source: str) -> dict:
-    cell = {"cell_type": kind, "metadata": {}, "source": source.strip() + "\n"}
+def _cell(kind: str, source: str, number: int) -> dict:
+    cell = {"cell_type": kind, "id": f"home-{number}", "metadata": {}, "source": source.strip() + "\n"}
     if kind == "code":
         cell.update(outputs=[], execution_count=None)
     return cell
@@ -199,7 +201,8 @@ A notebook you keep open keeps its kernel: when you have finished one, close it 
 Kernel*); the *Running Terminals and Kernels* panel in the left sidebar lists them all and shuts them down.
 """
     check = "import sys\n\n!{sys.executable} progress.py"
-    cells = [_cell("markdown", intro), _cell("markdown", how), _cell("code", check), _cell("markdown", kernels)]
+    cells = [_cell(kind, source, n) for n, (kind, source) in
+             enumerate([("markdown", intro), ("markdown", how), ("code", check), ("markdown", kernels)])]
     return pipeline.normalize({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
