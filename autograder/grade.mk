@@ -13,8 +13,8 @@ grade-deps:  ## install bubblewrap (the grading sandbox) when it is missing
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "bubblewrap is required for grading: sudo apt-get install bubblewrap (or your system's package)"; exit 1; fi; }
 
-release: setup  ## build the student bundle dist/tf-course-student.zip (no solutions, no autograder)
-	$(PY) autograder/release.py
+release: setup  ## build the student bundle dist/tf-course-student.zip from solutions/ [EXCHANGE=<nbgrader exchange folder>]
+	$(PY) autograder/release.py $(if $(EXCHANGE),--exchange "$(EXCHANGE)")
 
 TEST_DEPS += grade-deps
 

@@ -320,6 +320,9 @@ def test_the_readme_and_validate_say_the_same_as_the_configuration(built):
     assert f"up to {config.Execute.timeout // 60} minutes" in readme
     assert f"after {release.CULL_IDLE_S // 60} idle minutes" in readme
     assert "only the **public checks**" in readme and "hidden tests" in readme
+    course_readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"up to {config.Execute.timeout // 60} minutes a cell" in course_readme
+    assert f"after {release.CULL_IDLE_S // 60} idle minutes" in course_readme
     # the course root's configuration (JupyterLab started in the repository) validates the same way
     root = _config(ROOT)
     assert (root.Execute.timeout, root.Execute.interrupt_on_timeout) == (config.Execute.timeout, False)
