@@ -30,6 +30,7 @@ from pathlib import Path
 
 MAX_ZIP_BYTES = 2 * 2**30
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MAX_MESSAGES = 20                 # per student and assignment: 10,000 symlinks make one row, not 10,000 lines
 SKIPPED_NAMES = (".ipynb_checkpoints", "__pycache__", "__MACOSX")
 _RESUBMISSION = re.compile(r"-(\d+)(\.ipynb)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -78,7 +79,11 @@ class Collected:
         return folder
 
     def tell(self, folder: str, assignment: str | None, message: str, status: str | None = None) -> None:
-        self.messages.setdefault((folder, assignment), []).append(message)
+        said = self.messages.setdefault((folder, assignment), [])
+        if len(said) < MAX_MESSAGES:
+            said.append(message)
+        elif len(said) == MAX_MESSAGES:
+            said.append("(more problems of the same kind not listed)")
         if status:
             self.status[(folder, assignment)] = status
 

@@ -213,7 +213,7 @@ def report_head(row: Row) -> dict:
     body = (f'<div class="grader-report"><p><b>Grader report for {_inline(row.student)}, {_inline(row.assignment)}'
             f"</b>: {row.score:g} / {row.max_score:g} points (status: {_inline(row.status)}).</p>"
             + (f"<ul>{items}</ul>" if items else "") + "</div>")
-    return {"cell_type": "markdown", "metadata": {}, "source": body}
+    return {"cell_type": "markdown", "id": "grader-report", "metadata": {}, "source": body}
 
 
 def clean_cell(cell: dict) -> dict:
