@@ -249,6 +249,14 @@ def resubmission(name: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _match(plugin, name: str) -> dict | None:
+    try:
+        hit = plugin.collect(name)
+        return dict(hit, _name=name) if hit else None
+    except Exception:  # noqa: BLE001 (a name the plugin cannot handle is a name that does not match)
+        return None
+
+
 def _collect_lms(submissions: Path, submitted: Path, layout: dict, config, found: Collected) -> None:
     """Flat LMS export: <student>_<ids>_<notebook>.ipynb, matched with nbgrader's FileNameCollectorPlugin."""
     from nbgrader.plugins import FileNameCollectorPlugin
@@ -260,10 +268,10 @@ def _collect_lms(submissions: Path, submitted: Path, layout: dict, config, found
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_NAMES)
         for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
             path = Path(dirpath) / name
-            try:
-                hit = plugin.collect(name)
-            except Exception:  # noqa: BLE001
-                hit = None
+            hit = _match(plugin, name)
+            if not hit and Path(dirpath) != submissions:  # Moodle's folders: <student>_<id>_assignsubmission_file_/
+                parent = Path(dirpath).name
+                hit = _match(plugin, parent + ("" if parent.endswith("_") else "_") + name)
             if not hit:
                 found.notes.append(f"skipped {printable(name)!r}: its name does not match "
                                    "FileNameCollectorPlugin.named_regexp")
@@ -278,7 +286,8 @@ def _collect_lms(submissions: Path, submitted: Path, layout: dict, config, found
                 found.tell(folder, assignment, f"{printable(name)} is a symbolic link or not a regular file: "
                                                "not followed, not graded")
                 continue
-            ids = tuple(int(x) for x in re.findall(r"_(\d+)(?=_)", name[len(hit["student_id"]):]))
+            matched = str(hit.get("_name", name))
+            ids = tuple(int(x) for x in re.findall(r"_(\d+)(?=_)", matched[len(hit["student_id"]):]))
             if ids:
                 found.lms_ids.setdefault(folder, str(ids[0]))
             rank = (resubmission(hit["file_id"]), ids, name)

@@ -21,8 +21,11 @@ c.IgnorePattern.pattern = (r"(?i)(warning|warn\b|W0000|I0000|E0000|oneDNN|cuda|t
 # jdoe_1001_2001_00_getting_started.ipynb (a "-1", "-2", ... resubmission suffix on the notebook name is accepted:
 # the latest wins). The student part is anything but "_" (Moodle's "Full Name", non-ASCII, a leading dot): ids
 # that are not plain folder names are graded in a folder of their own, the row keeps the id (autograder/collect.py).
+# Moodle: "Full Name_123456_assignsubmission_file_<notebook>.ipynb", flat or as a folder "Full Name_123456_
+# assignsubmission_file_" holding the notebook (collect.py then matches the folder's name joined to the file's).
 c.FileNameCollectorPlugin.named_regexp = (
-    r"^(?P<student_id>[^_/]+)_(?:late_|LATE_)?(?:\d+_)+(?P<file_id>\d\d_[A-Za-z0-9_]+(?:-\d+)?\.ipynb)$")
+    r"^(?P<student_id>[^_/]+)_(?:late_|LATE_)?(?:\d+_)+(?:assignsubmission_file_)?"
+    r"(?P<file_id>\d\d_[A-Za-z0-9_]+(?:-\d+)?\.ipynb)$")
 # Assignments whose test cells run inside the student's sandbox (grade.py --tests-in-sandbox adds more). Their
 # tests hand TensorFlow graphs, Keras models, optimizers, DataFrames or distribution strategies to the student's
 # code, which cannot cross the process boundary as plain data (measured with a perfect submission: 04 9/11,

@@ -217,7 +217,10 @@ def test_lms_latest_resubmission_and_odd_zip_names(release_nb, tmp_path):
                             (f"alice_1001_2001_{NB}-2.ipynb", solved(add=MEANS, means=WRONG_MEANS)),
                             (f"alice_1001_2001_{NB}-10.ipynb", solved()),  # the latest (10 > 2, not '-1' < '-2')
                             (f"b\u00e9\u00e9d_1003_2003_{NB}.ipynb", solved()),
-                            (f"Jos\u00e9 Garc\u00eda_1004_2004_{NB}.ipynb", solved(means=WRONG_MEANS))):
+                            (f"Jos\u00e9 Garc\u00eda_1004_2004_{NB}.ipynb", solved(means=WRONG_MEANS)),
+                            # Moodle, in a folder per student and flat (untouched: not run, scored 0)
+                            (f"Ann Lee_2001_assignsubmission_file_/{NB}.ipynb", {}),
+                            (f"Bo Ek_2002_assignsubmission_file_{NB}.ipynb", {})):
             zf.writestr(name, json.dumps(notebook(release_nb, cells)))  # non-ASCII names are flagged UTF-8
         link = zipfile.ZipInfo(f"eve_1005_2005_{NB}.ipynb")
         link.external_attr = (0o120777 << 16)
@@ -228,13 +231,15 @@ def test_lms_latest_resubmission_and_odd_zip_names(release_nb, tmp_path):
     out = tmp_path / "out"
     rows = grade.run(grade.build_parser().parse_args([str(archive), "--out", str(out), "--source", str(FIXTURES)]))
     got = {r.student: (r.score, r.status) for r in rows}
-    assert got == {"alice": (5, "ok"), "b\\xff\\xfe\\xfd\\xfcd": (5, "ok"), "Jos\u00e9 Garc\u00eda": (2, "ok")}, got
+    assert got == {"alice": (5, "ok"), "b\\xff\\xfe\\xfd\\xfcd": (5, "ok"), "Jos\u00e9 Garc\u00eda": (2, "ok"),
+                   "Ann Lee": (0, "ok"), "Bo Ek": (0, "ok")}, got
     alice = next(r for r in rows if r.student == "alice")
     assert any("-10.ipynb) is graded" in m for m in alice.messages), alice.messages
     with open(out / "lms_grades.csv", encoding="utf-8") as f:
         lms = list(csv.DictReader(f))
     assert {(r["Student"], r["ID"], r[A]) for r in lms} == {
-        ("alice", "1001", "5"), ("b\\xff\\xfe\\xfd\\xfcd", "1003", "5"), ("Jos\u00e9 Garc\u00eda", "1004", "2")}
+        ("alice", "1001", "5"), ("b\\xff\\xfe\\xfd\\xfcd", "1003", "5"), ("Jos\u00e9 Garc\u00eda", "1004", "2"),
+        ("Ann Lee", "2001", "0"), ("Bo Ek", "2002", "0")}
 
 
 def test_task_cells_and_student_markdown_render_safely():
