@@ -263,7 +263,7 @@ def test_validate_on_an_answer_that_passes_only_the_public_check(student_lab, br
     with screenshot_page(browser, "student_validate_public_only") as page:
         page.goto(f"{base}/lab/tree/notebooks/{FIRST}/{FIRST}.ipynb?token={token}")
         page.get_by_text("Python (TF course) | Idle").wait_for(timeout=180_000)
-        page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).click()
+        page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).filter(visible=True).click()
         dialog = page.locator(".jp-Dialog")
         dialog.get_by_text("Validation Results").wait_for(timeout=400_000)  # the whole notebook runs first
         text = dialog.inner_text()
@@ -273,3 +273,32 @@ def test_validate_on_an_answer_that_passes_only_the_public_check(student_lab, br
     for said in (home, readme):
         assert "only the **public checks**" in said or "only the **public checks**" in said.replace("\n", " ")
         assert "hidden tests" in said and "Success!" in said
+
+
+def test_with_an_exchange_the_student_has_the_assignment_list_and_no_instructor_tool(student_lab, browser,
+                                                                                      tmp_path_factory):
+    """The bundle as `make release EXCHANGE=<folder>` makes it (its nbgrader_config.py and jupyter-config/)."""
+    import release
+
+    _, _, built = student_lab
+    work = tmp_path_factory.mktemp("student-exchange")
+    bundle, exchange = work / release.TOP, work / "exchange"
+    shutil.copytree(built, bundle, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    exchange.mkdir(mode=0o777)
+    (bundle / "nbgrader_config.py").write_text(release.student_nbgrader_config(str(exchange)))
+    for name, text in release.jupyter_config(str(exchange)).items():
+        (bundle / name).write_text(text)
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(bundle / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(work / "rt"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    with _serve(bundle, env, work, "--LabApp.default_url=/lab/tree/home.ipynb") as (base, token):
+        with screenshot_page(browser, "student_exchange_assignment_list") as page:
+            page.goto(f"{base}/lab?reset&token={token}")
+            page.get_by_role("menuitem", name="Nbgrader").click(timeout=120_000)
+            items = page.locator(".lm-Menu").last.get_by_role("menuitem")
+            items.first.wait_for(timeout=30_000)
+            labels = [t.strip() for t in items.all_inner_texts()]
+            assert [t for t in labels if t] == ["Assignment List", "Course List"], labels
+            page.get_by_role("menuitem", name="Assignment List").click()
+            page.locator("#released_assignments_list").wait_for(timeout=60_000)
+            page.wait_for_timeout(3_000)
+            assert page.get_by_text("Error", exact=False).count() == 0
