@@ -29,21 +29,27 @@ def _source(cell) -> str:
     return "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
 
 
+def _a(value) -> str:
+    """'a list', 'an int': the type of a value in words."""
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
 def _structure_error(raw: dict) -> str | None:
     """What makes a parsed notebook unusable, in words, or None. Checks every field the grader reads, with the
     type it must have (nbformat 4's schema, for those fields), so that no odd value reaches later stages."""
     if not isinstance(raw.get("metadata", {}), dict):
-        return f"the notebook's metadata is a {type(raw['metadata']).__name__}, not an object"
+        return f"the notebook's metadata is {_a(raw['metadata'])}, not an object"
     kernel = raw.get("metadata", {}).get("kernelspec", {})
     if kernel is not None and not isinstance(kernel, dict):
         return "the notebook's kernelspec is not an object"
     for i, cell in enumerate(raw["cells"]):
         where = f"cell {i + 1}"
         if not isinstance(cell, dict):
-            return f"{where} is a {type(cell).__name__}, not an object"
+            return f"{where} is {_a(cell)}, not an object"
         meta = cell.get("metadata", {})
         if not isinstance(meta, dict):
-            return f"{where}: its metadata is a {type(meta).__name__}, not an object"
+            return f"{where}: its metadata is {_a(meta)}, not an object"
         nbg = meta.get("nbgrader", {})
         if not isinstance(nbg, dict):
             return f"{where}: its nbgrader metadata is not an object"
@@ -57,8 +63,9 @@ def _structure_error(raw: dict) -> str | None:
             return f"{where}: its id is not text"
         src = cell.get("source", "")
         if not isinstance(src, str) and not (isinstance(src, list) and all(isinstance(s, str) for s in src)):
-            kinds = sorted({type(s).__name__ for s in src}) if isinstance(src, list) else [type(src).__name__]
-            return f"{where}: its source is {'a list of ' if isinstance(src, list) else 'a '}{'/'.join(kinds)}, not text"
+            kinds = "/".join(sorted({type(s).__name__ for s in src})) if isinstance(src, list) else ""
+            what = f"a list of {kinds}" if isinstance(src, list) else _a(src)
+            return f"{where}: its source is {what}, not text"
     return None
 
 

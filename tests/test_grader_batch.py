@@ -64,7 +64,8 @@ NOTEBOOKS = {
                     ["t90_add_one", "source is a list of int"]),
     "meta_list": (solved(), _nb_meta_list, 0, "malformed", ["metadata is a list"]),
     "surrogate_print": (solved(add="import numpy as np\nprint('lone \\ud800 surrogate')\n\ndef add_one(x):\n"
-                                   "    print('\\udcff' + '\\ud83d')\n    return np.asarray(x, dtype=np.float64) + 1.0\n"),
+                                   "    print('\\udcff' + '\\ud83d')\n"
+                                   "    return np.asarray(x, dtype=np.float64) + 1.0\n"),
                         None, 5, "ok", []),
     "surrogate_source": (solved(add="# lone \ud800 in a comment\n" + ADD), None, 3, "ok",
                          ["failed checks: t90_test_add_one 0/2"]),
@@ -177,6 +178,7 @@ def _prepare(release_nb, tmp_path, nb):
     (lambda nb: nb.update(metadata=[]), "metadata is a list"),
     (lambda nb: nb.update(metadata={"kernelspec": []}), "kernelspec"),
     (lambda nb: nb["cells"].insert(0, [1, 2]), "cell 1 is a list"),
+    (lambda nb: nb["cells"].insert(0, 5), "cell 1 is an int, not an object"),
     (lambda nb: nb["cells"][0].update(metadata=[]), "cell 1: its metadata is a list"),
     (lambda nb: nb["cells"][3]["metadata"].update(nbgrader="x"), "nbgrader metadata"),
     (lambda nb: nb["cells"][3]["metadata"]["nbgrader"].update(grade_id=7), "grade_id is not text"),
