@@ -508,7 +508,7 @@ def grade(job: dict) -> dict:
     if any(m.startswith(_INSTRUCTOR_TIMEOUT) for m in messages):
         status = "error"  # the instructor's cell, not the student's code (whose side may have run out as well)
     if _CHANNEL.tainted:
-        messages.append("outputs after the first hidden test are not shown: your code had seen hidden inputs")
+        messages.append("outputs after the first hidden test are not shown (hidden test inputs stay hidden)")
     return {"status": status, "messages": messages, "scores": scores, "feedback_cells": feedback,
             "seconds": round(time.monotonic() - started, 2)}
 
