@@ -261,9 +261,11 @@ def test_validate_on_an_answer_that_passes_only_the_public_check(student_lab, br
     labextension): the notebook has only the public checks, and the course home and README say so."""
     base, token, bundle = student_lab
     with screenshot_page(browser, "student_validate_public_only") as page:
-        page.goto(f"{base}/lab/tree/notebooks/{FIRST}/{FIRST}.ipynb?token={token}")
+        page.goto(f"{base}/lab/tree/notebooks/{FIRST}/{FIRST}.ipynb?reset&token={token}")
         page.get_by_text("Python (TF course) | Idle").wait_for(timeout=180_000)
-        page.locator(".jp-Toolbar").get_by_text("Validate", exact=True).filter(visible=True).click()
+        # the button of this notebook's panel (the course home, open in another tab, has one too)
+        panel = page.locator(".jp-NotebookPanel").filter(has=page.locator("h1", has_text="00 · Getting started"))
+        panel.locator(".jp-Toolbar").get_by_text("Validate", exact=True).click()
         dialog = page.locator(".jp-Dialog")
         dialog.get_by_text("Validation Results").wait_for(timeout=400_000)  # the whole notebook runs first
         text = dialog.inner_text()
