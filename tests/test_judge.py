@@ -213,3 +213,19 @@ def test_nbgrader_example_course_scores_as_stock(tmp_path):
     rows = _grade(subs, tmp_path / "out", tmp_path / "source")
     assert {s: (r.score, r.status) for s, r in rows.items()} == {"bitdiddle": (1.5, "ok"), "hacker": (3.0, "ok")}, \
         {s: (r.scores, r.messages) for s, r in rows.items()}
+
+
+@pytest.mark.skipif(not (NBGRADER / "tests" / "apps" / "files").is_dir(), reason="nbgrader's test files missing")
+def test_nbgrader_test_notebooks_data_file_and_environment(tmp_path):
+    """nbgrader's own autograde test notebooks (nbformat 4.0 and 4.1, no cell ids), as stock 0.9.6 scores them:
+    `open_relative_file` reads the assignment's data.txt (10/10), `validating-environment-variable` fails when
+    NBGRADER_EXECUTION is set, as it is while autograding (0/1)."""
+    files = NBGRADER / "tests" / "apps" / "files"
+    for folder, names in ((tmp_path / "source" / "files", ("data.txt",)), (tmp_path / "subs" / "alice" / "files", ())):
+        folder.mkdir(parents=True)
+        for name in ("open_relative_file.ipynb", "validating-environment-variable.ipynb", *names):
+            shutil.copyfile(files / name, folder / name)
+    row = _grade(tmp_path / "subs", tmp_path / "out", tmp_path / "source")["alice"]
+    assert row.scores == {"open_relative_file/open_file": 10.0,
+                          "validating-environment-variable/cell-bfbdf1784663b6b6": 0.0}
+    assert (row.score, row.status) == (10.0, "ok"), row.messages
