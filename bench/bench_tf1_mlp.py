@@ -1,7 +1,7 @@
 """Training throughput of the TF1-session 784-128-32-10 MLP (notebook 06) on real MNIST, in images per second.
 
 One step = slice a random mini-batch of 100 images from NumPy arrays, feed it through feed_dict, run the Adam
-training op of a tf.compat.v1 graph in a Session (course/tf1_mlp.py). The TF2/Keras benchmarks of notebook 07
+training op of a tf.compat.v1 graph (bench/tf1_mlp_graph.py) in a Session (course/tf1_mlp.py). The TF2/Keras benchmarks of notebook 07
 use the same model, batch size and data, so their figures compare with these.
 Usage: python bench/bench_tf1_mlp.py [steps]   (default 1000 timed steps after 50 warm-up steps, best of 3)
 """
@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from course import data, tf1_mlp  # noqa: E402
+from tf1_mlp_graph import build_graph  # noqa: E402
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 BATCH = tf1_mlp.BATCH_SIZE
@@ -22,7 +24,7 @@ BATCH = tf1_mlp.BATCH_SIZE
 x, y = tf1_mlp.prepare(x_train, y_train)
 import tensorflow as tf  # noqa: E402
 
-model = tf1_mlp.build_graph()
+model = build_graph()
 weights, biases = tf1_mlp.count_parameters(model)
 print(f"TF {tf.__version__}, tf.compat.v1 Session, MLP {'-'.join(map(str, model.layer_sizes))} "
       f"({weights:,} weights + {biases} biases), Adam, batch size {BATCH}, {len(x):,} MNIST training images, "

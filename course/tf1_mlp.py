@@ -1,25 +1,20 @@
-"""TensorFlow 1 style graphs (through ``tf.compat.v1``): the 784-128-32-10 MNIST MLP and a graph picture.
+"""TensorFlow 1 style graphs (through ``tf.compat.v1``): running a training graph and drawing a graph.
 
-Used by notebooks 04-06 and by ``bench/bench_tf1_mlp.py``; the TF2/Keras benchmarks compare against it.
+``plot_graph`` draws any tf.Graph as TensorBoard does (notebooks 04 and 06). ``session``, ``prepare``,
+``train_throughput``, ``evaluate`` and ``count_parameters`` work on any model object with the attributes
+``graph``, ``init``, ``images``, ``labels``, ``train_op``, ``accuracy``, ``weights`` and ``biases``
+(``bench/tf1_mlp_graph.py`` builds one for ``bench/bench_tf1_mlp.py``).
 
-    from course import tf1_mlp
-    model = tf1_mlp.build_graph()                      # a tf.Graph of its own: eager code elsewhere is untouched
-    with tf1_mlp.session(model) as sess:
-        images_per_s = tf1_mlp.train_throughput(model, sess, x, y, steps=500, batch_size=100)
-
-Layers are built from ``get_variable``, ``tf.matmul`` and ``tf.nn`` ops, as the original workshop's
-``mnist.py`` did: with Keras 3, ``tf.compat.v1.layers.dense`` no longer works.
+The network itself is not here: building it is the answer to notebook 06's exercises, and ``course/`` ships
+to students.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-LAYER_SIZES = (784, 128, 32, 10)
 BATCH_SIZE = 100
 
 
@@ -29,74 +24,7 @@ def _tf():
     return tf
 
 
-@dataclass
-class MLPGraph:
-    """The handles of a built graph: feed ``images``/``labels``, run ``train_op``, ``loss`` or ``accuracy``."""
-
-    graph: object
-    images: object      # placeholder float32 (None, 784), pixels in [0, 1]
-    labels: object      # placeholder int32 (None,), digits 0..9
-    logits: object      # float32 (None, 10)
-    loss: object        # scalar mean cross-entropy
-    train_op: object
-    accuracy: object    # scalar fraction of correct top-1 predictions in the fed batch
-    init: object
-    layer_sizes: tuple
-    weights: list
-    biases: list
-
-
-def build_graph(layer_sizes=LAYER_SIZES, optimizer: str = "adam", learning_rate: float = 1e-3,
-                seed: int = 42, decay_steps: int | None = None, decay_rate: float = 1.0) -> MLPGraph:
-    """A new tf.Graph holding a ReLU MLP, its cross-entropy loss, an optimizer step and an accuracy op.
-
-    Each layer lives in a name scope ``layer1``, ``layer2``, ... with variables ``weights`` (He-initialised
-    truncated normal) and ``biases`` (zeros); the last layer has no ReLU. ``optimizer`` is ``"adam"`` or
-    ``"sgd"``; with ``decay_steps`` the learning rate is multiplied by ``decay_rate`` every ``decay_steps``
-    steps. The graph-level ``seed`` makes initial values repeat.
-    """
-    tf = _tf()
-    v1 = tf.compat.v1
-    graph = tf.Graph()
-    with graph.as_default():
-        v1.set_random_seed(seed)
-        images = v1.placeholder(tf.float32, (None, layer_sizes[0]), name="images")
-        labels = v1.placeholder(tf.int32, (None,), name="labels")
-        h, weights, biases = images, [], []
-        for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
-            with v1.variable_scope(f"layer{i}"):
-                w = v1.get_variable("weights", (n_in, n_out), tf.float32,
-                                    v1.truncated_normal_initializer(stddev=math.sqrt(2.0 / n_in)))
-                b = v1.get_variable("biases", (n_out,), tf.float32, v1.zeros_initializer())
-                h = tf.matmul(h, w) + b
-                if i < len(layer_sizes) - 1:
-                    h = tf.nn.relu(h)
-            weights.append(w)
-            biases.append(b)
-        logits = tf.identity(h, name="logits")
-        with v1.name_scope("loss"):
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
-        with v1.name_scope("train"):
-            step = v1.train.get_or_create_global_step()
-            if decay_steps:
-                learning_rate = v1.train.exponential_decay(learning_rate, step, decay_steps, decay_rate,
-                                                           staircase=True)
-            if optimizer == "adam":
-                opt = v1.train.AdamOptimizer(learning_rate)
-            elif optimizer == "sgd":
-                opt = v1.train.GradientDescentOptimizer(learning_rate)
-            else:
-                raise ValueError(f"optimizer must be 'adam' or 'sgd', not {optimizer!r}")
-            train_op = opt.minimize(loss, global_step=step)
-        with v1.name_scope("evaluation"):
-            correct = tf.nn.in_top_k(predictions=logits, targets=labels, k=1)
-            accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
-        init = v1.global_variables_initializer()
-    return MLPGraph(graph, images, labels, logits, loss, train_op, accuracy, init, tuple(layer_sizes),
-                    weights, biases)
-
-
-def count_parameters(model: MLPGraph) -> tuple[int, int]:
+def count_parameters(model) -> tuple[int, int]:
     """(number of weights, number of biases): 104,768 and 170 for 784-128-32-10."""
     def size(v):
         return int(np.prod(v.shape.as_list()))
@@ -104,7 +32,7 @@ def count_parameters(model: MLPGraph) -> tuple[int, int]:
     return sum(size(w) for w in model.weights), sum(size(b) for b in model.biases)
 
 
-def session(model: MLPGraph, threads: int | None = None):
+def session(model, threads: int | None = None):
     """A tf.compat.v1.Session on the model's graph with its variables initialised (use it in `with`)."""
     tf = _tf()
     config = None
@@ -122,7 +50,7 @@ def prepare(x, y):
     return x.reshape(len(x), -1).astype(np.float32) / np.float32(255), np.asarray(y).astype(np.int32)
 
 
-def train_throughput(model: MLPGraph, sess, x, y, steps: int, batch_size: int = BATCH_SIZE,
+def train_throughput(model, sess, x, y, steps: int, batch_size: int = BATCH_SIZE,
                      warmup: int = 20, seed: int = 0) -> float:
     """Run ``warmup`` then ``steps`` training steps on random mini-batches fed through feed_dict.
 
@@ -143,7 +71,7 @@ def train_throughput(model: MLPGraph, sess, x, y, steps: int, batch_size: int = 
     return steps * batch_size / (time.perf_counter() - start)
 
 
-def evaluate(model: MLPGraph, sess, x, y, batch_size: int = 5000) -> float:
+def evaluate(model, sess, x, y, batch_size: int = 5000) -> float:
     """Accuracy of the model on (x, y), fed in batches."""
     correct = 0.0
     for i in range(0, len(x), batch_size):
