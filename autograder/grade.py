@@ -301,14 +301,29 @@ def run(args) -> list[Row]:
     merge(batch, results, work)
     table = report(batch, out, course, db_url)
     clock["report"] = time.perf_counter()
+    write_similarity_report(submitted, out, course, found)
+    clock["similarity"] = time.perf_counter()
     marks = list(clock.items())
     print("\ntimes: " + ", ".join(f"{name} {t - marks[i][1]:.1f} s" for i, (name, t) in enumerate(marks[1:])))
     print(f"grades: {out / 'grades.csv'} (LMS import: {out / 'lms_grades.csv'})\nfeedback: {out / 'feedback'}"
+          f"\nsimilarity: {out / 'similarity.html'}"
           f"\nplot: {out / 'score_distribution.png'}\ngradebook: {out / 'gradebook.db'} (formgrader course: {course})")
     if not args.keep_work:
         for name in ("scratch", "trusted", "feedback_cells"):
             shutil.rmtree(work / name, ignore_errors=True)
     return table
+
+
+def write_similarity_report(submitted: Path, out: Path, course: Path, found: Collected) -> None:
+    """similarity.csv and similarity.html beside grades.csv (similarity.py). Only reads the notebooks, never
+    runs them; a failure here is reported and never costs the grades already written."""
+    try:
+        import similarity
+
+        similarity.write_similarity(submitted, out, course / "release",
+                                    names={f: printable(o) for f, o in found.folders.items()})
+    except Exception as exc:  # noqa: BLE001
+        print(f"similarity report failed: {printable(str(exc))}")
 
 
 def _run_jobs(jobs: list, n_workers: int, limits: Limits) -> dict:

@@ -24,7 +24,7 @@ class Prepared:
     fatal: str | None = None
 
 
-def _source(cell) -> str:
+def cell_source(cell) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
 
@@ -153,9 +153,9 @@ def prepare(path: Path, release_nb: dict) -> Prepared:
                 out.warnings.append(f"solution cell {gid} was changed from {cell['cell_type']} to "
                                     f"{printable(found[0]['cell_type'])[:40]}: it cannot be graded")
             else:
-                out.student_cells[gid] = _source(found[0])
+                out.student_cells[gid] = cell_source(found[0])
         elif nbg.get("grade") or nbg.get("locked"):
-            if not found or found[0].get("cell_type") != cell["cell_type"] or _source(found[0]) != _source(cell):
+            if not found or found[0].get("cell_type") != cell["cell_type"] or cell_source(found[0]) != cell_source(cell):
                 what = "deleted" if not found else "changed"
                 out.warnings.append(f"read-only cell {gid} was {what}: the original was used")
     if ids_changed:

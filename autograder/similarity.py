@@ -43,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import grade  # noqa: E402  (collect and prepare: the grader's defensive reading of submissions)
+from prepare import cell_source  # noqa: E402
 
 K = 5                      # tokens per k-gram: shorter matches are noise
 WINDOW = 4                 # winnowing window: any match of K + WINDOW - 1 = 8 tokens is always detected
@@ -245,7 +246,7 @@ def published_prints(release_nb: dict) -> set[int]:
     examples, public tests) and fenced code in its markdown."""
     prints = set()
     for cell in release_nb.get("cells", []):
-        src = grade._source(cell)
+        src = cell_source(cell)
         blocks = [src] if cell.get("cell_type") == "code" else FENCE.findall(src)
         for block in blocks:
             prints.update(fingerprint(block).prints)
@@ -370,7 +371,7 @@ def load_assignment(entries: list[tuple[str, Path]], release_nb: dict, notebook:
     """Read each student's notebook defensively (grade.prepare: size limit, JSON, format, cells by grade_id) and
     fingerprint the solution cells, without the instructor's published code."""
     published = published_prints(release_nb)
-    stubs = {c["metadata"]["nbgrader"]["grade_id"]: grade._source(c).strip() for c in release_nb["cells"]
+    stubs = {c["metadata"]["nbgrader"]["grade_id"]: cell_source(c).strip() for c in release_nb["cells"]
              if c.get("cell_type") == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     gids = solution_cells(release_nb)
     label = (lambda g: f"{notebook}/{g}") if multi else (lambda g: g)

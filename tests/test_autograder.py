@@ -241,6 +241,10 @@ def test_outputs_csv_feedback_plot_and_gradebook(batch):
         assert "default_rng" not in html and "HIDDEN TESTS" not in html  # hidden tests stay hidden
     assert (out / "feedback" / "huge_print" / A / f"{NB}.html").stat().st_size < 2_000_000
     assert (out / "score_distribution.png").read_bytes()[:4] == b"\x89PNG"
+    with open(out / "similarity.csv") as f:  # make grade's similarity step, beside the grades
+        pairs = list(csv.DictReader(f))
+    assert {frozenset((r["student_a"], r["student_b"])) for r in pairs} >= {frozenset(("perfect", "partial"))}
+    assert "<html" in (out / "similarity.html").read_text().lower()
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
