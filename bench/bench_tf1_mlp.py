@@ -12,8 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from course.setup import import_tensorflow  # noqa: E402
+
+tf = import_tensorflow()  # TensorFlow's start-up notices filtered, as in the notebooks
 from course import data, tf1_mlp  # noqa: E402
 from tf1_mlp_graph import build_graph  # noqa: E402
 
@@ -22,7 +24,6 @@ BATCH = tf1_mlp.BATCH_SIZE
 
 (x_train, y_train), _, _ = data.load_mnist(validation=True)
 x, y = tf1_mlp.prepare(x_train, y_train)
-import tensorflow as tf  # noqa: E402
 
 model = build_graph()
 weights, biases = tf1_mlp.count_parameters(model)

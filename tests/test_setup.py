@@ -166,3 +166,11 @@ def test_nbval_fails_a_cell_that_prints_a_tensorflow_log_line(tmp_path):
     assert "1 failed, 2 passed" in run.stdout, run.stdout + run.stderr
     assert "::Cell 1" in run.stdout and "the cell printed TensorFlow log lines" in run.stdout
     assert "node_def_util.cc:682] NodeDef mentions attribute x" in run.stdout
+
+
+def test_a_benchmark_that_uses_tensorflow_writes_nothing_to_stderr():
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_tf1_mlp.py"), "5"], capture_output=True,
+                         text=True, cwd=ROOT, env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1"}, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert "images/s" in run.stdout
