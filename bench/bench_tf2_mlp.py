@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from course.setup import start  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -40,32 +41,13 @@ rng = np.random.default_rng(0)
 
 # ------------------------------------------------------------------ (a) TF1 session loop
 def tf1_session():
-    """Notebook 06's graph (course.tf1_mlp.build_graph) when the course has it, else the same graph here."""
-    try:
-        from course import tf1_mlp  # type: ignore
+    """Notebook 06's graph (bench/tf1_mlp_graph.py, the instructor's answer kept out of course/) in a Session."""
+    from course import tf1_mlp
+    from tf1_mlp_graph import build_graph
 
-        model = tf1_mlp.build_graph(SIZES, optimizer="adam", learning_rate=1e-3)
-        sess = tf1_mlp.session(model)
-        x, y, train_op = model.images, model.labels, model.train_op
-    except ImportError:
-        v1 = tf.compat.v1
-        graph = tf.Graph()
-        with graph.as_default():
-            v1.set_random_seed(0)
-            x = v1.placeholder(tf.float32, (None, SIZES[0]))
-            y = v1.placeholder(tf.int32, (None,))
-            h = x
-            for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-                w = v1.get_variable(f"W{i}", (n_in, n_out), initializer=v1.glorot_uniform_initializer(seed=i))
-                b = v1.get_variable(f"b{i}", (n_out,), initializer=v1.zeros_initializer())
-                h = tf.matmul(h, w) + b
-                if i < len(SIZES) - 2:
-                    h = tf.nn.relu(h)
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
-            train_op = v1.train.AdamOptimizer(1e-3).minimize(loss)
-            init = v1.global_variables_initializer()
-        sess = v1.Session(graph=graph)
-        sess.run(init)
+    model = build_graph(SIZES, optimizer="adam", learning_rate=1e-3)
+    sess = tf1_mlp.session(model)
+    x, y, train_op = model.images, model.labels, model.train_op
 
     def run_epoch():
         order = rng.permutation(N)
