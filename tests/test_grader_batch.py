@@ -103,7 +103,7 @@ def batch(release_nb, tmp_path_factory):
     (subs / "link_to_student").symlink_to(subs / "perfect")
     out = tmp_path_factory.mktemp("grades") / "out"
     rows = grade.run(grade.build_parser().parse_args(
-        [str(subs.parent), "--out", str(out), "--source", str(FIXTURES), "--cell-timeout", "20",
+        [str(subs.parent), "--out", str(out), "--source", str(FIXTURES), "--cell-timeout", "60",
          "--notebook-timeout", "120", "--memory-mb", "900", "--processes", "64"]))
     return {"rows": {r.student: r for r in rows}, "out": out}
 

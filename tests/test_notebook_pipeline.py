@@ -1,6 +1,7 @@
 """autograder/notebooks.py: normalization, staleness detection, and what the student version hides."""
 
 import json
+import re
 import sys
 
 import pytest
@@ -58,17 +59,30 @@ def test_student_version_hides_solutions_and_hidden_tests(name):
     student = "\n".join(c["source"] for c in cells(ROOT / "notebooks" / name / f"{name}.ipynb"))
     solution_cells = cells(ROOT / "solutions" / name / f"{name}.ipynb")
     assert "BEGIN SOLUTION" not in student and "BEGIN HIDDEN TESTS" not in student
-    secret_lines = []
+    # An answer's line in a public cell gives it away, unless the notebook showed that line before the exercise
+    # (an idiom it teaches, like `with tf.Graph().as_default():`). A hidden test may repeat the public check's
+    # set-up lines: only lines found nowhere public are secret.
+    secret_lines, public_lines, shown_before = {"SOLUTION": [], "HIDDEN TESTS": []}, set(), set()
     for cell in solution_cells:
+        public = cell["source"]
         for marker in ("SOLUTION", "HIDDEN TESTS"):
             source = cell["source"]
             while f"### BEGIN {marker}" in source:
                 start = source.index(f"### BEGIN {marker}")
                 end = source.index(f"### END {marker}", start)
-                secret_lines += [ln.strip() for ln in source[start:end].splitlines()[1:] if ln.strip()]
+                secret = source[start:end]
+                secret_lines[marker] += [ln.strip() for ln in secret.splitlines()[1:]
+                                         if ln.strip() and (marker != "SOLUTION" or ln.strip() not in shown_before)]
+                public = public.replace(secret, "")
                 source = source[end + 1:]
-    assert secret_lines, f"{name} has no graded exercise"
+        public_lines |= {ln.strip() for ln in public.splitlines()}
+        shown_before |= {ln.strip() for ln in public.splitlines()}
+        if cell["cell_type"] == "markdown":  # code the prose shows, e.g. a hint's `with strategy.scope():`
+            shown_before |= {span.strip() for span in re.findall(r"`([^`]+)`", public)}
+    assert secret_lines["SOLUTION"], f"{name} has no graded exercise"
     student_lines = {ln.strip() for ln in student.splitlines()}
-    leaked = [ln for ln in secret_lines if ln in student_lines and len(ln) > 12]
+    leaked = [ln for ln in secret_lines["SOLUTION"] if ln in student_lines and len(ln) > 12]
+    leaked += [ln for ln in secret_lines["HIDDEN TESTS"]
+               if ln in student_lines and ln not in public_lines and len(ln) > 12]
     assert leaked == []
     assert student.count("raise NotImplementedError()") >= 1
