@@ -61,7 +61,7 @@ def prepare_course(source_dir: Path, course: Path, db_url: str, config, names: l
     names = sorted(course_layout(source_dir)) if names is None else names
     for name in names:
         shutil.copytree(source_dir / name, course / "source" / name,
-                        ignore=shutil.ignore_patterns(".*", "__pycache__"))
+                        ignore=shutil.ignore_patterns(".*", "__pycache__", "logs"))
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"

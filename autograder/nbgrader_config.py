@@ -6,6 +6,8 @@ c.CourseDirectory.course_id = "tf-course"
 # One assignment per notebook: solutions/NN_topic/NN_topic.ipynb -> notebooks/NN_topic/NN_topic.ipynb
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
+# What a notebook run leaves beside it (08's TensorBoard logs/, checkpoints) is not part of the assignment.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "logs"]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # nbgrader would otherwise write .nbgrader.log into the current folder.

@@ -129,7 +129,7 @@ def generate_all(only: list[str]) -> None:
 
 def differences(a: Path, b: Path) -> list[str]:
     """Relative paths that differ between two folder trees (missing on either side included)."""
-    cmp = filecmp.dircmp(a, b, ignore=["__pycache__", ".ipynb_checkpoints"])
+    cmp = filecmp.dircmp(a, b, ignore=["__pycache__", ".ipynb_checkpoints", "logs"])  # logs/: a run's output
     out = [f"only in {a.name}: {n}" for n in cmp.left_only] + [f"only in notebooks/: {n}" for n in cmp.right_only]
     out += [f"differs: {n}" for n in cmp.diff_files if not filecmp.cmp(a / n, b / n, shallow=False)]
     for sub in cmp.common_dirs:
