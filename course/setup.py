@@ -46,7 +46,7 @@ def drop_startup_notices(text: str) -> str:
     """`text` without TensorFlow's known start-up notices; every other line is kept, in order."""
     kept, previous_dropped = [], False
     for line in text.splitlines(keepends=True):
-        notice = bool(_STARTUP_NOTICES.search(line)) and (TF_LOG_LINE.match(line) or line.startswith("WARNING"))
+        notice = TF_LOG_LINE.match(line) and _STARTUP_NOTICES.search(line)  # absl's pre-init line is a TF_LOG_LINE
         if notice or (previous_dropped and _NOTICE_CONTINUATION.match(line)):
             previous_dropped = True
             continue
