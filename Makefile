@@ -46,8 +46,12 @@ $(STAMP): requirements.txt requirements.lock $(REQS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-lab: setup  ## open JupyterLab on the student notebooks
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+# The course home (home.ipynb, git-ignored) is written afresh from notebooks/; the bundle's idle-kernel culling and
+# Validate's note (autograder/release.py repository_lab), with every instructor tool.
+lab: setup  ## open JupyterLab on the course home (home.ipynb) and the student notebooks
+	$(PY) autograder/release.py --repository-lab
+	JUPYTER_CONFIG_PATH=$(CURDIR)/autograder/work/lab-config $(BIN)/jupyter lab --LabApp.default_url=/lab/tree/home.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: setup  ## regenerate notebooks/ from solutions/ (ONLY="03_x 04_y" for some)
 	$(PY) autograder/notebooks.py generate $(ONLY)

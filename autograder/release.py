@@ -56,6 +56,10 @@ CULL_IDLE_S = 1800
 INSTRUCTOR_PLUGINS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
 EXCHANGE_PLUGINS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:menu"]
 INSTRUCTOR_SERVER = ["nbgrader.server_extensions.formgrader"]
+CUSTOM_CSS_FOLDER = "jupyter-config/custom"
+CUSTOM_CSS = HERE / "student_custom" / "custom.css"
+LAB_CONFIG = "autograder/work/lab-config"  # the repository's `make lab` (git-ignored)
+KERNEL_SHUTDOWN = {"@jupyterlab/notebook-extension:tracker": {"kernelShutdown": True}}
 EXCHANGE_SERVER = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list"]
 
 
@@ -118,16 +122,47 @@ def student_nbgrader_config(exchange: str) -> str:
     return text.replace('\nEXCHANGE = ""\n', f"\nEXCHANGE = {exchange!r}\n")
 
 
-def jupyter_config(exchange: str) -> dict[str, str]:
-    """jupyter-config/: which of nbgrader's tools a student sees, and the culling of idle kernels."""
-    plugins = INSTRUCTOR_PLUGINS + ([] if exchange else EXCHANGE_PLUGINS)
-    servers = INSTRUCTOR_SERVER + ([] if exchange else EXCHANGE_SERVER)
-    server = {"ServerApp": {"jpserver_extensions": {name: False for name in servers}},
+def _server_config(disabled: list[str], custom_css_folder: str) -> str:
+    """jupyter_server_config.json: nbgrader's server extensions left out, culling of idle kernels, custom.css.
+
+    custom.css (Validate's dialog says that only the public checks ran): LabApp serves it from the tornado
+    setting static_custom_path (ServerApp has no option for it); a relative folder is relative to the folder
+    JupyterLab starts in, as nbgrader_config.py is."""
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in disabled},
+                            "tornado_settings": {"static_custom_path": [custom_css_folder]}},
+              "LabApp": {"custom_css": True},
               "MappingKernelManager": {"cull_idle_timeout": CULL_IDLE_S, "cull_interval": 300,
                                        "cull_connected": False, "cull_busy": False}}
+    return json.dumps(server, indent=1) + "\n"
+
+
+def jupyter_config(exchange: str) -> dict[str, str]:
+    """jupyter-config/: which of nbgrader's tools a student sees, the culling of idle kernels, custom.css."""
+    plugins = INSTRUCTOR_PLUGINS + ([] if exchange else EXCHANGE_PLUGINS)
+    servers = INSTRUCTOR_SERVER + ([] if exchange else EXCHANGE_SERVER)
     page = {"disabledExtensions": {name: True for name in plugins}}
-    return {"jupyter-config/jupyter_server_config.json": json.dumps(server, indent=1) + "\n",
-            "jupyter-config/labconfig/page_config.json": json.dumps(page, indent=1) + "\n"}
+    return {"jupyter-config/jupyter_server_config.json": _server_config(servers, CUSTOM_CSS_FOLDER),
+            "jupyter-config/labconfig/page_config.json": json.dumps(page, indent=1) + "\n",
+            f"{CUSTOM_CSS_FOLDER}/custom.css": CUSTOM_CSS.read_text(encoding="utf-8")}
+
+
+def repository_lab(root: Path = ROOT, settings: Path | None = None) -> Path:
+    """`make lab` in the repository: the course home (home.ipynb at the root, git-ignored, written afresh from
+    notebooks/ each time), and LAB_CONFIG (JUPYTER_CONFIG_PATH) with the bundle's culling of idle kernels and
+    custom.css but every nbgrader tool; closing a notebook's tab shuts its kernel down (a JupyterLab setting,
+    in the environment's overrides.d, as the bundle's Makefile sets it). Returns the home's path."""
+    home = root / "home.ipynb"
+    home.write_text(pipeline.dumps(home_notebook(
+        root / "notebooks", "", progress="autograder/student_progress.py --notebooks notebooks",
+        check=".venv/bin/python autograder/student_progress.py --notebooks notebooks",
+        check_some=".venv/bin/python autograder/student_progress.py --notebooks notebooks 03 04")), encoding="utf-8")
+    config = root / LAB_CONFIG
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(_server_config([], str(CUSTOM_CSS.parent)), encoding="utf-8")
+    settings = settings or Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "tf-course.json").write_text(json.dumps(KERNEL_SHUTDOWN, indent=1) + "\n", encoding="utf-8")
+    return home
 
 
 def header(nb: dict) -> dict:
@@ -156,8 +191,11 @@ def _cell(kind: str, source: str, number: int) -> dict:
     return cell
 
 
-def home_notebook(notebooks: Path, exchange: str) -> dict:
-    """The course home, from the generated student notebooks."""
+def home_notebook(notebooks: Path, exchange: str, progress: str = "progress.py", check: str = "make check",
+                  check_some: str = 'make check NB="03 04"') -> dict:
+    """The course home, from the student notebooks: `progress` is the progress command's script and arguments
+    (the bundle's progress.py; the repository's autograder/student_progress.py), `check` the terminal command
+    and `check_some` the same for two notebooks."""
     rows, total = [], 0
     for path in sorted(notebooks.glob("*/*.ipynb")):
         info = header(json.loads(path.read_text(encoding="utf-8")))
@@ -183,12 +221,13 @@ run first. Open one by clicking its name.
 - Write your code in each exercise cell in place of `raise NotImplementedError()`, then run the check cell
   after it. Keep the cells and the notebook's name: the grader finds your code by them.
 - The check cells (and nbgrader's **Validate** button in a notebook's toolbar, which runs the whole notebook
-  and then them) are only the **public checks**. Validate's "Success! Your notebook passes all the tests."
-  means the public checks pass. The grader also runs **hidden tests** (other inputs, shapes and edge cases) on
-  what you submit: make each function right for every input its description allows.
-- The cell below lists, from your own notebooks, which exercises pass their public checks (`make check` in a
+  in a new kernel and then them) are only the **public checks**. Validate's "Success! Your notebook passes all
+  the tests." means the public checks pass (the dialog says so below it). The grader also runs **hidden tests**
+  (other inputs, shapes and edge cases) on what you submit: make each function right for every input its
+  description allows.
+- The cell below lists, from your own notebooks, which exercises pass their public checks (`{check}` in a
   terminal does the same). It runs each notebook you have started, a copy of it: the later notebooks take
-  minutes. Name some to check fewer, e.g. `progress.py 03 04`.
+  minutes. To check fewer: `{check_some}`.
 
 {submit}
 """
@@ -200,9 +239,9 @@ shuts its kernel down, and a kernel left without a tab is shut down after {CULL_
 A notebook you keep open keeps its kernel: when you have finished one, close it (or *Kernel > Shut Down
 Kernel*); the *Running Terminals and Kernels* panel in the left sidebar lists them all and shuts them down.
 """
-    check = "import sys\n\n!{sys.executable} progress.py"
+    command = "import sys\n\n!{sys.executable} " + progress
     cells = [_cell(kind, source, n) for n, (kind, source) in
-             enumerate([("markdown", intro), ("markdown", how), ("code", check), ("markdown", kernels)])]
+             enumerate([("markdown", intro), ("markdown", how), ("code", command), ("markdown", kernels)])]
     return pipeline.normalize({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
@@ -252,7 +291,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "dist" / "tf-course-student.zip"))
     parser.add_argument("--exchange", default="", help="nbgrader's exchange folder, where the instructor runs one "
                         "(a shared server); without it students submit files to the learning platform")
+    parser.add_argument("--repository-lab", action="store_true", help="write the course home and JupyterLab "
+                        "settings of `make lab` in the repository, then stop")
     args = parser.parse_args(argv)
+    if args.repository_lab:
+        print(f"course home: {repository_lab().relative_to(ROOT)}")
+        return 0
     names = build(Path(args.out), exchange=args.exchange)
     notebooks = sum(n.startswith("notebooks/") for n in names)
     print(f"wrote {args.out}: {len(names)} files, {notebooks} notebooks and the course home")

@@ -155,7 +155,8 @@ def test_bundle_has_what_students_need_and_no_secret(built, secret):
         for needed in ("README.md", "Makefile", "pyproject.toml", "requirements.txt", "requirements-cpu.txt",
                        "requirements-gpu.txt", "requirements.lock", "environment.yml", "datasets/manifest.json",
                        "course/__init__.py", "course/data.py", "home.ipynb", "progress.py", "nbgrader_config.py",
-                       "jupyter-config/jupyter_server_config.json", "jupyter-config/labconfig/page_config.json"):
+                       "jupyter-config/jupyter_server_config.json", "jupyter-config/labconfig/page_config.json",
+                       "jupyter-config/custom/custom.css"):
             assert needed in rel, needed
         assert any(m.endswith(".sha256") for m in rel)
         solutions = {f"notebooks/{p.parent.name}/{p.name}" for p in (ROOT / "solutions").glob("*/*.ipynb")}
@@ -326,6 +327,67 @@ def test_the_readme_and_validate_say_the_same_as_the_configuration(built):
     # the course root's configuration (JupyterLab started in the repository) validates the same way
     root = _config(ROOT)
     assert (root.Execute.timeout, root.Execute.interrupt_on_timeout) == (config.Execute.timeout, False)
+
+
+def _validate_labextension() -> str:
+    """nbgrader's Validate plugin, the JavaScript JupyterLab runs (the dialog's words are in it)."""
+    import nbgrader
+
+    static = Path(nbgrader.__file__).parent / "labextension" / "static"
+    found = [p.read_text(encoding="utf-8") for p in static.glob("*.js") if "Validation Results" in p.read_text(
+        encoding="utf-8")]
+    assert len(found) == 1, "nbgrader's Validate plugin moved: check custom.css against its dialog"
+    return found[0]
+
+
+def test_validates_success_dialog_carries_the_courses_note_on_public_checks(built):
+    """nbgrader's dialog says "Success! Your notebook passes all the tests." in words fixed in its labextension,
+    in an element of class validation-success; the bundle's JupyterLab loads custom.css, which writes below it
+    that only the public checks ran (tests/test_browser.py reads it in the dialog)."""
+    bundle = built[1]
+    script = _validate_labextension()
+    assert '"Success! Your notebook passes all the tests."' in script
+    assert 'classList.add("validation-success")' in script and 'classList.add("validation-failed")' in script
+    server = json.loads((bundle / "jupyter-config/jupyter_server_config.json").read_text())
+    assert server["LabApp"]["custom_css"] is True
+    [folder] = server["ServerApp"]["tornado_settings"]["static_custom_path"]
+    css = (bundle / folder / "custom.css").read_text()  # relative to the bundle, where `make lab` starts
+    note = re.search(r"\.validation-success::after\s*\{[^}]*content:\s*\"([^\"]+)\"[^}]*display:\s*block", css)
+    assert note and "Only the public checks" in note.group(1) and "hidden tests" in note.group(1), css
+    assert re.search(r"\.validation-failed > \.jp-RenderedText:nth-child\(3n \+ 2\) pre\s*\{[^}]*max-height", css)
+
+
+def test_validates_cell_timeout_covers_every_cell_the_course_runs(built):
+    """`make test` runs every solution notebook under nbval with a cell limit: each cell of the course fits in
+    it, so Validate's limit must be at least as long (a cell cut short would fail Validate for nothing)."""
+    nbval = re.search(r"--nbval-cell-timeout (\d+)", (ROOT / "Makefile").read_text())
+    assert nbval and _config(built[1]).Execute.timeout >= int(nbval.group(1))
+
+
+def test_make_lab_in_the_repository_opens_the_course_home(tmp_path):
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    settings = tmp_path / "overrides.d"
+    home = release.repository_lab(tmp_path, settings=settings)
+    assert home == tmp_path / "home.ipynb"
+    cells = json.loads(home.read_text())["cells"]
+    text = "\n".join(c["source"] for c in cells)
+    assert len([line for line in text.splitlines() if line.startswith("| [")]) == 13
+    for link in re.findall(r"\]\((notebooks/[^)]+\.ipynb)\)", text):
+        assert (tmp_path / link).is_file(), link
+    command = next(c["source"] for c in cells if c["cell_type"] == "code")
+    script = "autograder/student_progress.py"
+    assert command.endswith(f" {script} --notebooks notebooks\n") and (ROOT / script).is_file(), command
+    assert "make check" not in text and "progress.py 03" not in text
+    server = json.loads((tmp_path / release.LAB_CONFIG / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {}  # every nbgrader tool, the instructor's too
+    assert server["MappingKernelManager"]["cull_idle_timeout"] == release.CULL_IDLE_S
+    assert (Path(server["ServerApp"]["tornado_settings"]["static_custom_path"][0]) / "custom.css").is_file()
+    assert json.loads((settings / "tf-course.json").read_text()) == release.KERNEL_SHUTDOWN
+    dry = subprocess.run(["make", "-n", "lab", f"PYTHON={PY}"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert "autograder/release.py --repository-lab" in dry
+    assert f"JUPYTER_CONFIG_PATH={ROOT}/{release.LAB_CONFIG}" in dry and "default_url=/lab/tree/home.ipynb" in dry
+    assert subprocess.run(["git", "check-ignore", "-q", "home.ipynb"], cwd=ROOT).returncode == 0
 
 
 def _exercise_notebook(folder: Path, answer: str, check: str, extra: str = "") -> Path:
