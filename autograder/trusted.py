@@ -437,6 +437,12 @@ def grade(job: dict) -> dict:
                         break
                 continue
             if _is_test(cell):
+                # nbgrader expands `### AUTOTEST` / `### HASHED AUTOTEST` lines when it generates the assignment;
+                # the grader hands over each test cell's source as the gradebook keeps it (hidden-test markers
+                # kept): that is the code that awards the points. The feedback shows the release's public part.
+                expanded = (job.get("test_sources") or {}).get(nbg.get("grade_id"))
+                if isinstance(expanded, str):
+                    cell = dict(cell, source=expanded)
                 # The public part runs in the student process too (errors ignored), so that names a test cell
                 # defines exist there for later cells; only the trusted run below is graded.
                 if sandbox.failure is None and not in_sandbox:

@@ -12,7 +12,9 @@ Each submission is graded by `grade.run` (sandboxed, as in `make grade`) and mus
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -30,6 +32,7 @@ from test_grading_course import _submission as _answer  # noqa: E402 (a release 
 TINY = ROOT / "tests" / "fixtures" / "autograder" / "solutions"
 KERAS = ROOT / "tests" / "fixtures" / "judge_keras" / "solutions"
 LIMITS = ROOT / "tests" / "fixtures" / "judge_limits" / "solutions"
+AUTOTEST = ROOT / "tests" / "fixtures" / "judge_autotest" / "solutions"
 NBGRADER = Path(grade.__file__).resolve().parents[1] / ".venv" / "lib" / "python3.11" / "site-packages" / "nbgrader"
 USER_GUIDE = NBGRADER / "docs" / "source" / "user_guide"
 
@@ -174,6 +177,34 @@ def test_keras_config_check_refuses_foreign_classes():
             trusted._check_keras_config({"module": "keras", "class_name": "Sequential", "config": {"layers": [bad]}})
     assert isinstance(trusted._rebuild_keras({"config": json.dumps({"module": "os", "class_name": "system"}),
                                               "weights": []}, []), trusted.Refused)
+
+
+# ------------------------------------------------------------------ 94_autotest: nbgrader's generated asserts
+AUTOTEST_CASES = {
+    "perfect": ("def f(x):\n    return x * x + 1\n", 3),
+    "wrong_value": ("def f(x):\n    return x * x\n", 0),
+    # right on the inputs the public AUTOTEST and the hashed one use, wrong on the hidden AUTOTEST's
+    "hidden_wrong": ("def f(x):\n    return x * x + 1 if x < 4 else 0\n", 2),
+    # the right values as floats: AUTOTEST's type check fails (str(f(2)) is '5.0' as well)
+    "float": ("def f(x):\n    return float(x * x + 1)\n", 0),
+}
+
+
+def test_autotest_and_hashed_autotest_are_graded(tmp_path):
+    """Each job carries its test cells' sources as nbgrader expanded them into the gradebook (job['test_sources']):
+    the generated asserts award the points, hidden ones included."""
+    release = _release(AUTOTEST, "94_autotest", tmp_path / "course")
+    for student, (code, _score) in AUTOTEST_CASES.items():
+        _write(tmp_path / "subs", student, "94_autotest", _answer(release, {"j94_f": code}))
+    rows = _grade(tmp_path / "subs", tmp_path / "out", AUTOTEST)
+    assert {s: (r.score, r.status) for s, r in rows.items()} == {
+        s: (score, "ok") for s, (_code, score) in AUTOTEST_CASES.items()}, {s: r.scores for s, r in rows.items()}
+    assert rows["hidden_wrong"].scores == {"j94_test_autotest": 1.0, "j94_test_hashed": 1.0, "j94_test_hidden": 0.0}
+    page = (tmp_path / "out" / "feedback" / "hidden_wrong" / "94_autotest" / "94_autotest.html").read_text()
+    assert "value of f(5) is not correct" in page  # the check's own message (nbgrader's template)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert 'str(f(2)) == "5"' in text  # the public AUTOTEST's generated check is shown, as the release shows it
+    assert 'str(f(5)) == "26"' not in text and "HIDDEN" not in text  # never the hidden check's code or value
 
 
 # ------------------------------------------------------------------ 93_limits: instructor's cells
