@@ -275,8 +275,21 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)  # start_new_session=True: the worker's pid is its group id
 
 
+def is_chief(strategy) -> bool:
+    """True for the task that owns checkpoints and logs: the ``"chief"`` task if the cluster has one,
+    else worker 0; always True for a single-machine strategy (no cluster)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if not task_type:
+        return True
+    if task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
 def train_loop(strategy, model, dataset, *, epochs: int, global_batch_size: int, optimizer=None,
-               loss_fn=None, log=print) -> list[float]:
+               loss_fn=None, log=print, checkpoint_dir=None) -> list[float]:
     """Synchronous data-parallel training with `strategy`: what ``model.fit`` does, written out.
 
     Keras 3's ``fit`` does not run under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585), so
@@ -284,13 +297,41 @@ def train_loop(strategy, model, dataset, *, epochs: int, global_batch_size: int,
     optimizer) must have been created inside ``strategy.scope()``; `dataset` yields global batches
     ``(x, y)`` of integer labels. Each replica averages its per-example losses over the *global* batch
     size, so that summing the replicas' gradients gives the gradient of the global mean loss.
-    Returns the mean training loss of each epoch.
+
+    With `checkpoint_dir` (storage every worker can read), the model, the optimizer's state and the
+    number of finished epochs are saved through a ``tf.train.CheckpointManager`` after every epoch:
+    every worker takes part in the save, the chief (:func:`is_chief`) writes to `checkpoint_dir`, the
+    others to a temporary folder removed at the end. At start-up every worker restores the chief's latest
+    checkpoint, if there is one, and continues with the next epoch: a job restarted after a worker died
+    loses at most the epoch in progress. (The shuffled order of the batches starts again, so a resumed run
+    is not bit-identical to an uninterrupted one.)
+
+    Returns the mean training loss of each epoch run by this call.
     """
-    import tensorflow as tf
+    import shutil
+
     import keras
+    import tensorflow as tf
 
     optimizer = optimizer or model.optimizer
     loss_fn = loss_fn or keras.losses.sparse_categorical_crossentropy
+
+    first_epoch, manager, scratch = 0, None, None
+    if checkpoint_dir is not None:
+        with strategy.scope():
+            if not optimizer.built:  # its slots must exist before a checkpoint can fill them
+                optimizer.build(model.trainable_variables)
+        epochs_done = tf.Variable(0, dtype=tf.int64, trainable=False)
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epochs_done=epochs_done)
+        chief = is_chief(strategy)
+        scratch = None if chief else tempfile.mkdtemp(prefix="course-checkpoint-")
+        manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir) if chief else scratch, max_to_keep=2)
+        latest = tf.train.latest_checkpoint(str(checkpoint_dir))
+        if latest:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+            first_epoch = int(epochs_done.numpy())
+            if log:
+                log(f"restored {Path(latest).name}: {first_epoch} epoch(s) done, resuming")
 
     def replica_step(x, y):
         with tf.GradientTape() as tape:
@@ -307,13 +348,20 @@ def train_loop(strategy, model, dataset, *, epochs: int, global_batch_size: int,
 
     distributed = strategy.experimental_distribute_dataset(dataset)
     history = []
-    for epoch in range(epochs):
-        start, total, steps = time.monotonic(), 0.0, 0
-        for x, y in distributed:
-            total += float(step(x, y))
-            steps += 1
-        history.append(total / max(steps, 1))
-        if log:
-            log(f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}, {steps} steps, "
-                f"{time.monotonic() - start:.1f} s")
+    try:
+        for epoch in range(first_epoch, epochs):
+            start, total, steps = time.monotonic(), 0.0, 0
+            for x, y in distributed:
+                total += float(step(x, y))
+                steps += 1
+            history.append(total / max(steps, 1))
+            if manager is not None:
+                epochs_done.assign(epoch + 1)
+                manager.save(checkpoint_number=epoch + 1)
+            if log:
+                log(f"epoch {epoch + 1}/{epochs}: loss {history[-1]:.4f}, {steps} steps, "
+                    f"{time.monotonic() - start:.1f} s" + (", checkpoint saved" if manager is not None else ""))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     return history

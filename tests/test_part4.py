@@ -180,3 +180,58 @@ def test_exit_with_parent_watchdog(tmp_path):
     finally:
         if is_alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_is_chief_follows_the_cluster_layout():
+    import tensorflow as tf
+
+    from course.distributed import is_chief
+
+    def strategy_of(cluster, task_type, task_id):
+        class Strategy:  # what is_chief reads of a MultiWorkerMirroredStrategy
+            cluster_resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+                tf.train.ClusterSpec(cluster), task_type=task_type, task_id=task_id)
+        return Strategy()
+
+    workers = {"worker": ["a:1", "b:1"]}
+    assert is_chief(tf.distribute.get_strategy())  # one machine: no cluster
+    assert is_chief(strategy_of(workers, "worker", 0)) and not is_chief(strategy_of(workers, "worker", 1))
+    with_chief = {"chief": ["c:1"], **workers}
+    assert is_chief(strategy_of(with_chief, "chief", 0)) and not is_chief(strategy_of(with_chief, "worker", 0))
+
+
+def test_train_loop_checkpoints_every_epoch_and_a_restarted_job_resumes(tmp_path):
+    """Restarted with a new model, the loop restores the latest checkpoint (weights, optimizer state, epochs
+    done) and runs only the epochs left: the same weights as the first model trained one epoch more."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from course.distributed import train_loop
+
+    strategy = tf.distribute.get_strategy()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((x, (x[:, 0] > 0).astype(np.int64))).batch(16)
+
+    def new_model(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        return model
+
+    lines = []
+    first = new_model(1)
+    assert len(train_loop(strategy, first, dataset, epochs=2, global_batch_size=16, log=lines.append,
+                          checkpoint_dir=tmp_path)) == 2
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
+    assert all(line.endswith("checkpoint saved") for line in lines)
+    second = new_model(2)  # a restarted process builds its model anew, with other initial weights
+    history = train_loop(strategy, second, dataset, epochs=3, global_batch_size=16, log=lines.append,
+                         checkpoint_dir=tmp_path)
+    assert len(history) == 1 and lines[2] == "restored ckpt-2: 2 epoch(s) done, resuming", lines
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-3")
+    train_loop(strategy, first, dataset, epochs=1, global_batch_size=16, log=None)
+    assert int(second.optimizer.iterations.numpy()) == int(first.optimizer.iterations.numpy()) == 12
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
