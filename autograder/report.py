@@ -176,28 +176,57 @@ def points(release_nb: dict) -> dict[str, float]:
             and not c["metadata"]["nbgrader"].get("solution")}
 
 
-def write_gradebook(db_url: str, rows: dict, layout: dict, release: dict, nb_scores: dict) -> None:
+def submission_timestamp(folder: Path):
+    """The time a submission's timestamp.txt gives (nbgrader's exchange writes one), as nbgrader parses it, or None.
+    The formgrader lists a submission as autograded only when the gradebook holds this same time, and fails on
+    the whole assignment when a timestamp.txt does not parse: a student's unreadable or oversized one is removed
+    from the work course's copy (never the original) and the submission has no time."""
+    from nbgrader.utils import parse_utc
+
+    path = folder / "timestamp.txt"
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8").strip() if path.stat().st_size <= 200 else None
+        if text:
+            return parse_utc(text)
+    except (ValueError, OverflowError, TypeError, UnicodeDecodeError):
+        pass
+    path.unlink()
+    return None
+
+
+def write_gradebook(db_url: str, rows: dict, layout: dict, release: dict, nb_scores: dict,
+                    submitted: Path | None = None) -> None:
     """nbgrader's gradebook, written from this one process. Scores are keyed per notebook (two notebooks of an
     assignment may reuse grade ids); auto-scored cells are not flagged for manual grading (nbgrader's
-    SaveAutoGrades rule); the student's original id is kept as lms_user_id when it differs from the folder."""
+    SaveAutoGrades rule), while written answers, manually graded code and tasks are (as stock flags them, for
+    the formgrader); the student's original id is kept as lms_user_id when it differs from the folder. Each
+    submission gets the time of its timestamp.txt in `submitted` (default: the course folder grade.py lays out
+    beside the gradebook, work/course/submitted), as `nbgrader autograde` records it."""
     import warnings
 
     from nbgrader.api import Gradebook
 
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own autoflush notices
+    if submitted is None:
+        submitted = Path(db_url.removeprefix("sqlite:///")).parent / "work" / "course" / "submitted"
     with Gradebook(db_url) as gb:
         for (folder, a), row in rows.items():
             extra = {"lms_user_id": row.student} if row.student != folder else {}
             gb.update_or_create_student(folder, **extra)
             if row.status == "missing" and not any(row.scores.values()):
                 continue
-            gb.update_or_create_submission(a, folder)
+            gb.update_or_create_submission(a, folder, timestamp=submission_timestamp(submitted / folder / a))
             for nb in layout[a]:
                 scores = nb_scores.get((folder, a, nb), {})
-                for gid in points(release[(a, nb)]):
-                    grade = gb.find_grade(gid, nb, a, folder)
-                    grade.auto_score = float(scores.get(gid, 0.0))
-                    grade.needs_manual_grade = grade.manual_score is not None
+                auto = points(release[(a, nb)])
+                for grade in gb.find_submission_notebook(nb, a, folder).grades:
+                    if grade.name in auto:
+                        grade.auto_score = float(scores.get(grade.name, 0.0))
+                        grade.needs_manual_grade = grade.manual_score is not None
+                    else:  # a written answer, a manually graded code answer, a task: the formgrader's job
+                        grade.needs_manual_grade = True
             gb.db.commit()
 
 
