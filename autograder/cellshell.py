@@ -8,10 +8,12 @@ sandbox; imports nothing from the course.
 from __future__ import annotations
 
 import ast
+import base64
 import builtins
 import contextlib
 import io
 import re
+import sys
 import traceback
 
 
@@ -52,8 +54,9 @@ class CellShell:
     process); a cell with a magic, a shell escape, `?` or top-level await, or a call to get_ipython(), switches
     to an IPython InteractiveShell over the same namespace for the rest of the notebook."""
 
-    def __init__(self, output_limit: int = 20_000):
+    def __init__(self, output_limit: int = 20_000, figures: bool = False):
         self.output_limit = output_limit
+        self.figures = figures  # show the figures a cell leaves open (as Jupyter's inline backend does)
         self.outputs: list[dict] = []
         self.shell = None
         self.count = 0
@@ -116,9 +119,27 @@ class CellShell:
                 if not ok and not any(o["output_type"] == "error" for o in self.outputs):
                     self.outputs.append({"output_type": "error", "ename": type(exc).__name__,
                                          "evalue": str(exc)[:2000], "traceback": []})
+            if self.figures:
+                self._flush_figures()
         streams = [{"output_type": "stream", "name": name, "text": s.value()}
                    for name, s in (("stdout", out), ("stderr", err)) if s.value()]
         return streams + self.outputs, ok
+
+    def _flush_figures(self, most: int = 10, dpi: int = 72) -> None:
+        """The matplotlib figures the cell left open as image/png display data (at most `most`, small), then
+        closed, as the inline backend does at the end of a Jupyter cell."""
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return
+        try:
+            for num in plt.get_fignums()[:most]:
+                figure, buf = plt.figure(num), io.BytesIO()
+                figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+                self.outputs.append({"output_type": "display_data", "metadata": {}, "data": {
+                    "image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": f"<Figure {num}>"}})
+            plt.close("all")
+        except Exception as exc:  # noqa: BLE001 (a figure that cannot be drawn is a note, not a crash)
+            print(f"[grader] a figure could not be drawn: {type(exc).__name__}", file=sys.stderr)
 
     def _run_plain(self, code: str) -> bool:
         name = f"<cell {self.count}>"  # one name per cell: a traceback's frames tell which cell they are in

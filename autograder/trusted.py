@@ -392,6 +392,7 @@ def grade(job: dict) -> dict:
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
+    said_own_values = False  # the note that tests use the grader's own values, once per notebook
     try:
         sandbox.start()
         for cell, public in zip(source["cells"], publics):
@@ -485,18 +486,25 @@ def grade(job: dict) -> dict:
                                          points=max_score))))
                 continue
             # an ordinary cell: the public version in the student process and, at the same time, the
-            # instructor's version here (not needed when the tests run in the sandbox)
-            student_side = None
+            # instructor's version here (not needed when the tests run in the sandbox). The feedback shows the
+            # student process's outputs (what the student's code made of the cell); the tests use this
+            # process's values, computed by the instructor's code: said once, where the two differ.
+            student_side, student_out = None, []
             if sandbox.failure is None:
-                student_side = threading.Thread(target=_run_quietly, args=(public["source"],), daemon=True)
+                student_side = threading.Thread(target=lambda: student_out.extend(_run_quietly(public["source"])),
+                                                daemon=True)
                 student_side.start()
-            outputs, stop = [], False
+            stop = False
             if not in_sandbox:
                 stop = _instructor_cell(shell, cell["source"], limits, messages, len(feedback) + 1)
-                outputs = [] if _CHANNEL.tainted else shell.outputs_of_last_run
             if student_side is not None:
                 student_side.join()
-            feedback.append(dict(public, outputs=_sanitize(outputs, limits), execution_count=None))
+            outputs = [] if _CHANNEL.tainted else _sanitize(student_out, limits)
+            if outputs and not in_sandbox and not said_own_values and \
+                    _printed(outputs) != _printed(_sanitize(shell.outputs_of_last_run, limits)):
+                said_own_values = True
+                outputs.append(_stream(_OWN_VALUES, "stdout"))
+            feedback.append(dict(public, outputs=outputs, execution_count=None))
             if stop:
                 break
     finally:
@@ -519,13 +527,27 @@ def grade(job: dict) -> dict:
             "seconds": round(time.monotonic() - started, 2)}
 
 
-def _run_quietly(code: str) -> None:
+def _run_quietly(code: str) -> list:
     """Run a cell in the student process, ungraded: its errors are the student's business (they show in later
-    tests), and a broken sandbox is reported by sandbox.failure."""
+    tests), and a broken sandbox is reported by sandbox.failure. Returns the cell's outputs there (untrusted:
+    for the feedback only, after _sanitize)."""
     try:
-        _CHANNEL.run(code, [])
-    except SandboxError:
-        pass
+        reply, _blobs = _CHANNEL.run(code, [])
+    except (SandboxError, wire.WireError):
+        return []
+    outputs = reply.get("outputs") if isinstance(reply, dict) else None
+    return outputs if isinstance(outputs, list) else []
+
+
+_OWN_VALUES = ("[grader] the outputs above are your code's; the grader's own run of this cell printed something "
+               "else: the tests use the grader's values, computed by the instructor's code, never these\n")
+
+
+def _printed(outputs: list) -> list:
+    """What a cell printed and displayed as text (stdout and text/plain results), to compare two runs."""
+    return [o.get("text") if o["output_type"] == "stream" else o.get("data", {}).get("text/plain")
+            for o in outputs if (o["output_type"] == "stream" and o.get("name") == "stdout")
+            or o["output_type"] == "execute_result"]
 
 
 @contextlib.contextmanager

@@ -260,3 +260,31 @@ def test_nbgrader_test_notebooks_data_file_and_environment(tmp_path):
     assert row.scores == {"open_relative_file/open_file": 10.0,
                           "validating-environment-variable/cell-bfbdf1784663b6b6": 0.0}
     assert (row.score, row.status) == (10.0, "ok"), row.messages
+
+
+# ------------------------------------------------------------------ 95_outputs: the student's own outputs
+OUTPUTS = ROOT / "tests" / "fixtures" / "judge_outputs" / "solutions"
+
+
+def test_feedback_shows_the_students_own_outputs_and_figures(tmp_path):
+    """An ordinary cell after a wrong `scale` prints the student's value (127.5000), not the grader's (0.5000),
+    with one note that the tests used the grader's own values; its figure is the student's; after a hidden call,
+    nothing the student's code makes is shown. A right answer's outputs match the grader's: no note."""
+    release = _release(OUTPUTS, "95_outputs", tmp_path / "course")
+    answers = {"right": "def scale(x):\n    return np.asarray(x, dtype=np.float64) / 255.0\n",
+               "wrong": "def scale(x):\n    return np.asarray(x, dtype=np.float64) * 1.0\n"}
+    for student, code in answers.items():
+        _write(tmp_path / "subs", student, "95_outputs", _answer(release, {"j95_scale": code}))
+    rows = _grade(tmp_path / "subs", tmp_path / "out", OUTPUTS)
+    assert {s: (r.score, r.status) for s, r in rows.items()} == {"right": (1, "ok"), "wrong": (0, "ok")}
+    pages = {s: html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "out" / "feedback" / s / "95_outputs" /
+                                                       "95_outputs.html").read_text())) for s in answers}
+    raw = {s: (tmp_path / "out" / "feedback" / s / "95_outputs" / "95_outputs.html").read_text() for s in answers}
+    assert "mean scaled pixel: 127.5000" in pages["wrong"] and "mean scaled pixel: 0.5000" not in pages["wrong"]
+    assert pages["wrong"].count("the tests use the grader's values") == 1
+    assert "mean scaled pixel: 0.5000" in pages["right"] and "the tests use the grader's values" not in pages["right"]
+    for student in answers:
+        assert raw[student].count("data:image/png;base64") == 1, student  # the student's figure
+    # the right answer's hidden call happened before the last cell: its output is withheld (taint rule)
+    assert "after the tests" in pages["right"] and "after the tests: 1.0000" not in pages["right"]
+    assert "after the tests: 255.0000" in pages["wrong"]  # its public check failed first: no hidden call made
