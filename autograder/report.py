@@ -168,6 +168,21 @@ def plot(path: Path, table: list[Row]) -> None:
 
 
 # ------------------------------------------------------------------ gradebook and formgrader
+def alembic_in_process() -> None:
+    """Make nbgrader create new gradebooks without a second Python process. A new gradebook.db records nbgrader's
+    schema version, which nbgrader 0.9.6 learns by running the `alembic heads` command: a fresh Python that
+    imports nbgrader again (`script_location = nbgrader:alembic`), seconds on an idle machine and over a minute
+    on a loaded one. The same answer comes from alembic's ScriptDirectory over nbgrader's own migration scripts,
+    here, in well under a second once nbgrader is imported; nor does it need `alembic` on PATH."""
+    import nbgrader.api
+    from alembic.script import ScriptDirectory
+
+    def head() -> str:
+        return ScriptDirectory(str(Path(nbgrader.api.__file__).parent / "alembic")).get_current_head()
+
+    nbgrader.api.get_alembic_version = head
+
+
 def points(release_nb: dict) -> dict[str, float]:
     """{grade id: points} of the autograded test cells of a release notebook."""
     return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"].get("points", 0))

@@ -24,7 +24,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "autograder"))
 import export_grades  # noqa: E402
-from report import Row, write_csv, write_gradebook, write_lms_csv  # noqa: E402
+from report import Row, alembic_in_process, write_csv, write_gradebook, write_lms_csv  # noqa: E402
 
 NBGRADER = Path(__import__("nbgrader").__file__).parent
 USER_GUIDE = NBGRADER / "docs" / "source" / "user_guide"
@@ -75,10 +75,13 @@ def _tiny_gradebook(tmp_path: Path) -> tuple[str, dict, dict]:
 
 
 def test_export_grades_adds_the_manual_score_and_comment_to_the_automatic_ones(tmp_path, monkeypatch):
+    import nbgrader.api
     from nbgrader.api import Gradebook
 
-    # a new gradebook runs nbgrader's `alembic` command, as in grade.py's course set-up
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    # a new gradebook asks alembic for nbgrader's schema version here, not with the `alembic` command
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)  # restored after
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    alembic_in_process()
     db_url, rows, _ = _tiny_gradebook(tmp_path)
     table = sorted(rows.values(), key=lambda r: r.folder)
     write_csv(tmp_path / "grades.csv", table)
@@ -88,6 +91,8 @@ def test_export_grades_adds_the_manual_score_and_comment_to_the_automatic_ones(t
         for student in ("ada", "jos-1a2b"):
             assert not gb.find_grade("test_f", "hw", "hw", student).needs_manual_grade
             assert gb.find_grade("explain", "hw", "hw", student).needs_manual_grade
+        version = gb.db.execute(__import__("sqlalchemy").text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == "e43177bfe90b"  # nbgrader 0.9.6's schema, as its `alembic heads` names it
         assert str(gb.find_submission("hw", "ada").timestamp) == "2026-12-01 10:00:00.500000"
         assert gb.find_submission("hw", "jos-1a2b").timestamp is None
         assert not (tmp_path / "submitted" / "jos-1a2b" / "hw" / "timestamp.txt").exists()
