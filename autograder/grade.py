@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tests-in-sandbox", default=[], type=lambda text: [a for a in text.split(",") if a],
                         help="comma-separated assignments whose test cells run inside the student's sandbox "
                              "(for tests that cannot cross a process boundary; lower assurance)")
+    parser.add_argument("--scheduler", default="", help="grade on the Dask cluster of this scheduler, "
+                        "tcp://HOST:8786 (workers: make grade-worker; see autograder/README.md)")
     return parser
 
 

@@ -42,7 +42,12 @@ def grade_notebook(job: dict, timeout: float) -> dict:
 
 
 def run_jobs(jobs: list, settings: Settings) -> dict:
-    """{key: result} for every (key, job) of jobs, each graded exactly once."""
+    """{key: result} for every (key, job) of jobs, each graded exactly once: on the Dask cluster of
+    settings.scheduler (cluster.py), else on this machine."""
+    if settings.scheduler:
+        from cluster import run_cluster
+
+        return run_cluster(jobs, settings.scheduler)
     return run_local(jobs, settings)
 
 
