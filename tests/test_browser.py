@@ -195,7 +195,7 @@ def browser():
 
 @contextlib.contextmanager
 def screenshot_page(browser, name: str):
-    """A new page; on leaving, its screenshot as artifacts/browser/<name>.png, or <name>_FAILED.png when the
+    """A new page; on leaving, its screenshot as artifacts/screenshots/<name>.png, or <name>_FAILED.png when the
     test failed inside, and the page closed."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     for stale in (f"{name}.png", f"{name}_FAILED.png"):
