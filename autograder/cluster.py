@@ -209,11 +209,15 @@ def run_cluster(jobs: list, address: str, worker_timeout: float = 300.0, progres
             futures[future] = key
             running.add(future)
 
-        # No more jobs in flight than the cluster has threads: a worker holds only what it is grading, so a
-        # worker's death counts against those notebooks alone (Dask counts it against every task it held).
+        def fill() -> None:
+            # No more jobs in flight than the cluster has threads now (workers may join or leave): a worker holds
+            # only what it is grading, so its death counts against those notebooks alone (Dask counts a death
+            # against every task the worker held).
+            while todo and len(futures) < max(1, sum(client.nthreads().values())):
+                submit_next()
+
         running = as_completed()
-        for _ in range(min(len(todo), max(1, sum(client.nthreads().values())))):
-            submit_next()
+        fill()
         results = {}
         with tqdm(total=len(jobs), desc="grading (cluster)", unit="nb", file=sys.stderr,
                   disable=not (jobs and progress)) as bar:
@@ -223,8 +227,7 @@ def run_cluster(jobs: list, address: str, worker_timeout: float = 300.0, progres
                     results[key] = _result_of(future)
                 future.release()
                 bar.update(1)
-                if todo:
-                    submit_next()
+                fill()
         return results
     finally:
         client.close()
