@@ -12,6 +12,7 @@ import base64
 import builtins
 import contextlib
 import io
+import linecache
 import re
 import sys
 import traceback
@@ -143,6 +144,7 @@ class CellShell:
 
     def _run_plain(self, code: str) -> bool:
         name = f"<cell {self.count}>"  # one name per cell: a traceback's frames tell which cell they are in
+        linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)  # for inspect, ast
         try:
             tree = ast.parse(code, name)
             last = None

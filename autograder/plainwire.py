@@ -156,9 +156,11 @@ def _tf_kind(obj):
     return None
 
 
-def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
+def encode(obj, arrays: list[bytes], make_ref, depth: int = 0, rich: list | None = None):
     """obj as JSON-able plain data; arrays collects .npy frames; make_ref(obj) names what is not plain
-    (it may raise Unsendable)."""
+    (it may raise Unsendable). With `rich` (a list), each tf.Variable is recorded there once, in order, and
+    tagged with its index "s" (a second occurrence becomes {"t": "same"}): the receiver rebuilds each once,
+    in the same order, and can send back their new values (a call's copy-back of variables)."""
     if depth > MAX_DEPTH:
         raise Unsendable("value nested too deeply")
     t = type(obj)
@@ -175,14 +177,14 @@ def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
     if t is bytes:
         return {"t": "bytes", "v": base64.b64encode(obj).decode()}
     if t is list:
-        return [encode(x, arrays, make_ref, depth + 1) for x in obj]
+        return [encode(x, arrays, make_ref, depth + 1, rich) for x in obj]
     if t in (tuple, set, frozenset):
-        return {"t": t.__name__, "v": [encode(x, arrays, make_ref, depth + 1) for x in obj]}
+        return {"t": t.__name__, "v": [encode(x, arrays, make_ref, depth + 1, rich) for x in obj]}
     if t is dict:
-        return {"t": "dict", "k": [encode(k, arrays, make_ref, depth + 1) for k in obj],
-                "v": [encode(v, arrays, make_ref, depth + 1) for v in obj.values()]}
+        return {"t": "dict", "k": [encode(k, arrays, make_ref, depth + 1, rich) for k in obj],
+                "v": [encode(v, arrays, make_ref, depth + 1, rich) for v in obj.values()]}
     if t is slice:
-        return {"t": "slice", "v": [encode(x, arrays, make_ref, depth + 1) for x in (obj.start, obj.stop, obj.step)]}
+        return {"t": "slice", "v": [encode(x, arrays, make_ref, depth + 1, rich) for x in (obj.start, obj.stop, obj.step)]}
     if obj is Ellipsis:
         return {"t": "ellipsis"}
     if t is np.ndarray and not obj.dtype.hasobject:
@@ -198,21 +200,31 @@ def encode(obj, arrays: list[bytes], make_ref, depth: int = 0):
         return {"t": "type", "v": obj.__name__}
     kind = _tf_kind(obj)
     if kind is not None:
+        if kind == "var" and rich is not None:
+            for k, seen in enumerate(rich):
+                if seen is obj:
+                    return {"t": "same", "k": k}
         value = np.asarray(obj.numpy())  # a 0-d tensor's numpy() is a NumPy scalar
         if not value.dtype.hasobject:
             arrays.append(_npy(value))
-            return {"t": "tf", "i": len(arrays) - 1, "var": kind == "var"}
+            out = {"t": "tf", "i": len(arrays) - 1, "var": kind == "var"}
+            if kind == "var" and rich is not None:
+                rich.append(obj)
+                out["s"] = len(rich) - 1
+            return out
     return make_ref(obj)
 
 
-def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
-    """The inverse of encode; resolve_ref(dict) turns a reference into a local object."""
+def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0, made: list | None = None):
+    """The inverse of encode; resolve_ref(dict) turns a reference into a local object. With `made` (a list),
+    the variables tagged "s" are appended there in order (a resolver appends the rich objects it rebuilds), and
+    {"t": "same", "k": k} is made[k] again: one object where the sender had one."""
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if value is None or type(value) in (bool, int, float, str):
         return value
     if type(value) is list:
-        return [decode(x, arrays, resolve_ref, depth + 1) for x in value]
+        return [decode(x, arrays, resolve_ref, depth + 1, made) for x in value]
     if type(value) is not dict:
         raise WireError(f"unexpected JSON value {type(value).__name__}")
     tag = value.get("t")
@@ -221,21 +233,21 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
             raise WireError("bad float")
         return float(value["v"])
     if tag == "complex":
-        re_, im = (decode(x, arrays, resolve_ref, depth + 1) for x in value["v"])
+        re_, im = (decode(x, arrays, resolve_ref, depth + 1, made) for x in value["v"])
         return complex(float(re_), float(im))
     if tag == "bytes":
         return base64.b64decode(value["v"].encode(), validate=True)
     if tag in ("tuple", "set", "frozenset"):
-        items = [decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]]
+        items = [decode(x, arrays, resolve_ref, depth + 1, made) for x in value["v"]]
         return {"tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
     if tag == "dict":
-        keys = [decode(x, arrays, resolve_ref, depth + 1) for x in value["k"]]
-        vals = [decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]]
+        keys = [decode(x, arrays, resolve_ref, depth + 1, made) for x in value["k"]]
+        vals = [decode(x, arrays, resolve_ref, depth + 1, made) for x in value["v"]]
         if len(keys) != len(vals):
             raise WireError("bad dict")
         return dict(zip(keys, vals))
     if tag == "slice":
-        return slice(*(decode(x, arrays, resolve_ref, depth + 1) for x in value["v"]))
+        return slice(*(decode(x, arrays, resolve_ref, depth + 1, made) for x in value["v"]))
     if tag == "ellipsis":
         return Ellipsis
     if tag in ("nd", "np", "tf"):
@@ -245,10 +257,20 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
         array = _load_npy(arrays[index])
         if tag == "np":
             return array[()]
+        if tag == "tf" and value.get("var") and "s" in value and made is not None:
+            import tensorflow as tf  # a variable passed into a call: a variable there, sent back after it
+
+            made.append(tf.Variable(array))
+            return made[-1]
         if tag == "tf" and "tensorflow" in sys.modules:
             tf = sys.modules["tensorflow"]
             return tf.Variable(array) if value.get("var") else tf.constant(array)
         return array
+    if tag == "same":
+        k = value.get("k")
+        if made is None or type(k) is not int or not 0 <= k < len(made):
+            raise WireError("bad back-reference")
+        return made[k]
     if tag == "dtype":
         try:
             return np.dtype(str(value["v"]))
@@ -266,3 +288,55 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0):
     if tag == "ref":
         return resolve_ref(value)
     raise WireError(f"unknown tag {tag!r}")
+
+
+# ---------------------------------------------------------------- rich objects as data (both sides)
+MAX_DATASET_ELEMENTS = 10_000
+
+
+def state_of(obj):
+    """The state a call may change in a rich argument, as plain arrays: a variable's value, a Keras layer's or
+    model's weights; None for anything else (an optimizer, a dataset: their state does not go back)."""
+    tf, keras = sys.modules.get("tensorflow"), sys.modules.get("keras")
+    if tf is not None and isinstance(obj, tf.Variable):
+        return np.asarray(obj.numpy())
+    if keras is not None and isinstance(obj, keras.layers.Layer):
+        return [np.asarray(w) for w in obj.get_weights()]
+    return None
+
+
+def dataset_elements(obj):
+    """A finite tf.data dataset as the list of its elements (NumPy arrays in tuples/dicts); None when obj is not
+    a dataset; Unsendable when it is infinite or longer than MAX_DATASET_ELEMENTS."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(obj, tf.data.Dataset):
+        return None
+    if int(obj.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise Unsendable("an infinite dataset cannot be passed (take() a finite part)")
+    elements = []
+    for element in obj.take(MAX_DATASET_ELEMENTS + 1).as_numpy_iterator():
+        elements.append(element)
+    if len(elements) > MAX_DATASET_ELEMENTS:
+        raise Unsendable(f"a dataset of more than {MAX_DATASET_ELEMENTS} elements cannot be passed")
+    return elements
+
+
+def dataset_from(elements):
+    """The dataset of these elements, in order: runs of elements of one shape as from_tensor_slices of their
+    stack, concatenated (a last, smaller batch is its own run)."""
+    import tensorflow as tf
+
+    if type(elements) is not list or not elements:
+        raise WireError("a dataset must have at least one element")
+    runs: list = []
+    for element in elements:
+        shapes = [np.shape(x) for x in tf.nest.flatten(element)]
+        if runs and runs[-1][0] == shapes:
+            runs[-1][1].append(element)
+        else:
+            runs.append((shapes, [element]))
+    dataset = None
+    for _shapes, items in runs:
+        part = tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(lambda *xs: np.stack(xs), *items))
+        dataset = part if dataset is None else dataset.concatenate(part)
+    return dataset

@@ -21,15 +21,19 @@ import ast
 import builtins
 import contextlib
 import json
+import linecache
 import os
 import re
 import shutil
 import signal
 import sys
+import textwrap
 import threading
 import time
+import types
 from pathlib import Path
 
+import numpy as np
 
 import plainwire as wire
 from cellshell import CellShell
@@ -156,7 +160,8 @@ class Refused:
 # Keras' own modules that a config may name; anything else (the student's classes, other modules) is refused,
 # as are the classes that carry code (Lambda: marshalled Python bytecode; TFSMLayer: a SavedModel from disk).
 _KERAS_MODULES = ("keras", "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
-                  "keras.activations", "keras.models", "keras.optimizers", "keras.losses", "keras.metrics")
+                  "keras.activations", "keras.models", "keras.optimizers", "keras.optimizers.schedules",
+                  "keras.losses", "keras.metrics")
 _KERAS_REFUSED = {"Lambda", "TFSMLayer", "function", "__lambda__"}
 
 
@@ -190,6 +195,13 @@ def _rebuild_keras(form: dict, blobs: list):
     for module in _KERAS_MODULES:
         __import__(module)
     try:
+        if "optimizer" in form:  # an optimizer: its config only (its slots are not sent)
+            config = json.loads(str(form["optimizer"]))
+            _check_keras_config(config)
+            obj = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            if not isinstance(obj, keras.optimizers.Optimizer):
+                raise ValueError("not a Keras optimizer")
+            return obj
         config = json.loads(str(form.get("config", "")))
         _check_keras_config(config)
         if isinstance(config, dict):
@@ -203,6 +215,108 @@ def _rebuild_keras(form: dict, blobs: list):
     except Exception as exc:  # noqa: BLE001 (any config Keras or the check refuses)
         return Refused(f"your Keras object could not be rebuilt by the grader: {type(exc).__name__}: "
                        f"{str(exc)[:300]}")
+
+
+def _no_reference(ref):
+    raise wire.WireError("a reference where only plain data belongs")
+
+
+def _rich_form(obj, arrays: list, make_ref=None, rich: list | None = None) -> dict:
+    """A rich object of this process as data for the student process: a Keras layer or model as its config and
+    weights, an optimizer as its config, a finite dataset as its elements, a function a test cell defined as
+    its source and the values it uses (_function_form). Anything else cannot be passed."""
+    if isinstance(obj, types.FunctionType):
+        return _function_form(obj, arrays, make_ref or _unsendable, rich)
+    keras = sys.modules.get("keras")
+    if keras is not None and isinstance(obj, (keras.layers.Layer, keras.optimizers.Optimizer)):
+        try:
+            form = {"kind": "keras" if isinstance(obj, keras.layers.Layer) else "optimizer",
+                    "config": json.dumps(keras.saving.serialize_keras_object(obj))}
+        except Exception as exc:  # noqa: BLE001
+            raise wire.Unsendable(f"a {type(obj).__name__} that Keras cannot serialise cannot be passed to the "
+                                  f"student's code ({type(exc).__name__})") from None
+        if form["kind"] == "keras":
+            first = len(arrays)
+            arrays.extend(wire._npy(np.asarray(w)) for w in obj.get_weights())
+            form["weights"] = list(range(first, len(arrays)))
+        return form
+    elements = wire.dataset_elements(obj)
+    if elements is not None:
+        return {"kind": "dataset", "elements": wire.encode(elements, arrays, _unsendable)}
+    raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+
+
+_MODULES_BY_NAME = ("numpy", "tensorflow", "keras", "math")
+
+
+def _function_form(fn, arrays: list, make_ref, rich: list | None) -> dict:
+    """A function (a def or a lambda) that a test cell defined, for the student's code to call: its source, found
+    in the cell by the line it starts on, and the values it reads (globals and closure variables) as plain data,
+    modules by name. Variables it reads are the same objects as those passed beside it (`rich`): a loss function
+    over the variables that the student's step updates. The instructor's code, not the student's: it may be
+    seen by the student's process (which already sees the inputs of the call)."""
+    code = fn.__code__
+    lines = linecache.getlines(code.co_filename)
+    try:
+        tree = ast.parse("".join(lines))
+    except SyntaxError:
+        tree = None
+    kind = ast.Lambda if fn.__name__ == "<lambda>" else ast.FunctionDef
+    found = [n for n in ast.walk(tree) if isinstance(n, kind) and not getattr(n, "decorator_list", None)
+             and n.lineno == code.co_firstlineno and getattr(n, "name", fn.__name__) == fn.__name__] if tree else []
+    if len(found) != 1:
+        raise wire.Unsendable(f"the function {fn.__name__} cannot be passed to the student's code (write it as "
+                              "one def or one lambda on its own line in the test cell)")
+    source = textwrap.dedent(ast.get_source_segment("".join(lines), found[0], padded=True) or "")
+    names, todo = set(code.co_freevars), [code]
+    while todo:
+        c = todo.pop()
+        names.update(c.co_names)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    env = {n: fn.__globals__[n] for n in sorted(names) if n in fn.__globals__}
+    env.update({n: cell.cell_contents for n, cell in zip(code.co_freevars, fn.__closure__ or ())})
+    modules, values = {}, {}
+    for name, value in env.items():
+        if isinstance(value, types.ModuleType):
+            if value.__name__.split(".")[0] in _MODULES_BY_NAME:
+                modules[name] = value.__name__
+            continue
+        try:  # a value that cannot cross is left out (NameError there if the function needs it)
+            wire.encode(value, [], make_ref if rich is None else _unsendable_probe(make_ref), rich=list(rich or []))
+        except wire.Unsendable:
+            continue
+        values[name] = value
+    return {"kind": "function", "source": source, "name": fn.__name__, "modules": modules,
+            "env": wire.encode(values, arrays, make_ref, rich=rich)}
+
+
+def _unsendable_probe(make_ref):
+    """make_ref for a dry run: proxies and rebuilt objects pass; other rich objects are tried without recording."""
+    def probe(obj):
+        if isinstance(obj, (RemoteRef, types.FunctionType)):
+            return {"t": "ref", "h": 0}
+        return {"t": "ref", "h": 0, "rich": _rich_form(obj, [])}
+    return probe
+
+
+def _unsendable(obj):
+    raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+
+
+def _apply_state(obj, new) -> None:
+    """The state a student's call left in a rich argument, applied to this process's object after checking it:
+    a variable's value (same shape and dtype), a Keras object's weights (same count and shapes)."""
+    tf, keras = sys.modules.get("tensorflow"), sys.modules.get("keras")
+    if tf is not None and isinstance(obj, tf.Variable):
+        if not (isinstance(new, np.ndarray) and new.shape == tuple(obj.shape) and new.dtype == obj.dtype.as_numpy_dtype):
+            raise StudentCodeError("your code changed the shape or dtype of a variable passed to it")
+        obj.assign(new)
+    elif keras is not None and isinstance(obj, keras.layers.Layer):
+        old = obj.get_weights()
+        if not (type(new) is list and len(new) == len(old) and all(
+                isinstance(n, np.ndarray) and n.shape == o.shape for n, o in zip(new, old))):
+            raise StudentCodeError("your code changed the number or shapes of the weights of a model passed to it")
+        obj.set_weights([n.astype(o.dtype) for n, o in zip(new, old)])
 
 
 class Channel:
@@ -221,12 +335,26 @@ class Channel:
     def deadline(self) -> float:
         return min(self.cell_deadline, self.notebook_deadline)
 
-    def _make_ref(self, obj):
-        if isinstance(obj, RemoteRef):
-            return {"t": "ref", "h": obj._h}
-        if id(obj) in self.rebuilt and self.rebuilt[id(obj)][0] is obj:  # back to the student's own object
-            return {"t": "ref", "h": self.rebuilt[id(obj)][1]}
-        raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+    def ref_maker(self, arrays: list, rich: list | None = None):
+        """make_ref for a request: a proxy goes back as its handle, a rebuilt Keras object as the handle of
+        the student's original, and a rich object of this process (a Keras model, layer or optimizer, a finite
+        dataset) as data that the student process rebuilds (_rich_form). With `rich`, each is recorded once, in
+        order (tagged "s"): the call's reply brings its new state back (_apply_state)."""
+        def make_ref(obj):
+            for k, seen in enumerate(rich or []):
+                if seen is obj:
+                    return {"t": "same", "k": k}
+            if isinstance(obj, RemoteRef):
+                return {"t": "ref", "h": obj._h}
+            if id(obj) in self.rebuilt and self.rebuilt[id(obj)][0] is obj:  # back to the student's own object
+                ref = {"t": "ref", "h": self.rebuilt[id(obj)][1]}
+            else:
+                ref = {"t": "ref", "h": 0, "rich": _rich_form(obj, arrays, make_ref, rich)}
+            if rich is not None:
+                rich.append(obj)
+                ref["s"] = len(rich) - 1
+            return ref
+        return make_ref
 
     def resolver(self, blobs: list):
         def resolve(ref):
@@ -236,6 +364,8 @@ class Channel:
                 obj = _rebuild_keras(ref["keras"], blobs)
                 self.rebuilt[id(obj)] = (obj, ref["h"])
                 return obj
+            if "dataset" in ref:  # a finite dataset as its elements: plain arrays, rebuilt here
+                return wire.dataset_from(wire.decode(ref["dataset"], blobs, _no_reference))
             return RemoteRef(ref["h"], {"r": str(ref.get("r", ""))[:200], "callable": bool(ref.get("callable"))})
         return resolve
 
@@ -253,7 +383,7 @@ class Channel:
             synced[name] = now
             arrays: list[bytes] = []
             try:
-                value = [] if now is _GONE else wire.encode([now], arrays, self._make_ref)
+                value = [] if now is _GONE else wire.encode([now], arrays, self.ref_maker(arrays))
             except wire.Unsendable:
                 continue
             with self.lock:
@@ -266,8 +396,10 @@ class Channel:
     def ask(self, op, ref, args, kwargs, **extra):
         self.calls += 1
         arrays: list[bytes] = []
-        message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, self._make_ref),
-                   "kwargs": wire.encode(dict(kwargs), arrays, self._make_ref), **extra}
+        rich: list = []  # variables, Keras objects passed in: their state comes back after the call
+        make_ref = self.ref_maker(arrays, rich)
+        message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, make_ref, rich=rich),
+                   "kwargs": wire.encode(dict(kwargs), arrays, make_ref, rich=rich), **extra}
         try:
             self.sync_names()
             with self.lock:
@@ -282,9 +414,17 @@ class Channel:
             raise _student_error_class(str(error.get("ename", "")))(
                 f"{error.get('ename', 'Error')}: {error.get('evalue', '')}".strip(),
                                    str(error.get("traceback", ""))[-3000:])
-        # The arguments crossed as copies and nothing the call did to them comes back: a test's own arrays
-        # (and the reference values it computes from them) are the same after the call as before.
-        return wire.decode(reply.get("value"), blobs, self.resolver(blobs))
+        # Plain arguments crossed as copies and nothing the call did to them comes back: a test's own arrays
+        # (and the reference values it computes from them) are the same after the call as before. Rich
+        # arguments (variables, Keras models and layers) get their new state, as checked plain arrays.
+        value = wire.decode(reply.get("value"), blobs, self.resolver(blobs))
+        if rich:
+            state = wire.decode(reply.get("state"), blobs, _no_reference)
+            if type(state) is not list or len(state) != len(rich):
+                raise StudentProcessError("the student process sent back a malformed state of the arguments")
+            for obj, new in zip(rich, state):
+                _apply_state(obj, new)
+        return value
 
 
 class StudentCodeError(Exception):
@@ -316,6 +456,25 @@ class StudentProcessError(Exception):
 
 
 _CHANNEL: Channel | None = None
+
+
+def submitted_source(obj) -> str:
+    """The source a test may check the way an answer is written with (no optimizer object, a tf.function): for a
+    student's function, the text of the solution cell the student submitted (the grader's copy, never what the
+    student's process says); for anything else, inspect.getsource. Tests import it as
+    `from grader_judge import submitted_source`, falling back to inspect.getsource in a Jupyter kernel."""
+    if isinstance(obj, RemoteRef) and isinstance(obj._info.get("source"), str):
+        return obj._info["source"]
+    import inspect
+
+    return inspect.getsource(obj)
+
+
+def _judge_module():
+    """`grader_judge`, importable by the instructor's test cells in this process only."""
+    module = types.ModuleType("grader_judge")
+    module.submitted_source = submitted_source
+    sys.modules["grader_judge"] = module
 
 
 # ------------------------------------------------------------------ grading
@@ -389,6 +548,7 @@ def grade(job: dict) -> dict:
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader sets it while autograding (both processes)
     sys.path = [p for p in sys.path if p not in ("", ".")]
     shell = CellShell(limits.output_chars)
+    _judge_module()
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
@@ -422,6 +582,8 @@ def grade(job: dict) -> dict:
                         for name in names:  # only the names the exercise defines, decoded as plain data
                             if name in exports:
                                 student_defs[name] = wire.decode(exports[name], blobs, _CHANNEL.resolver(blobs))
+                                if isinstance(student_defs[name], RemoteRef):  # the text the student submitted
+                                    student_defs[name]._info["source"] = code
                         if reply.get("missing"):
                             notes.append(_stream(f"[grader] not defined by your code: {', '.join(reply['missing'])}\n"))
                     except (SandboxError, wire.WireError) as exc:

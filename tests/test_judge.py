@@ -285,6 +285,44 @@ def test_feedback_shows_the_students_own_outputs_and_figures(tmp_path):
     assert "mean scaled pixel: 0.5000" in pages["right"] and "the tests use the grader's values" not in pages["right"]
     for student in answers:
         assert raw[student].count("data:image/png;base64") == 1, student  # the student's figure
-    # the right answer's hidden call happened before the last cell: its output is withheld (taint rule)
-    assert "after the tests" in pages["right"] and "after the tests: 1.0000" not in pages["right"]
-    assert "after the tests: 255.0000" in pages["wrong"]  # its public check failed first: no hidden call made
+    # the right answer's hidden call happened before the last cell: whatever the grader does with that cell,
+    # nothing the student's code prints there is shown (taint rule)
+    assert "after the tests: 1.0000" not in pages["right"]
+
+
+# ------------------------------------------------------------------ 96_wire: rich objects passed in
+WIRE = ROOT / "tests" / "fixtures" / "judge_wire" / "solutions"
+SGD_OK = ("def sgd_update(w, b, x, y, learning_rate):\n    with tf.GradientTape() as tape:\n"
+          "        loss = tf.reduce_mean((tf.linalg.matvec(x, w) + b - y) ** 2)\n    dw, db = tape.gradient(loss, [w, b])\n"
+          "    w.assign_sub(learning_rate * dw)\n    b.assign_sub(learning_rate * db)\n    return float(loss)\n")
+FIT_OK = ("def fit_epoch(model, optimizer, dataset):\n    losses = []\n    for xb, yb in dataset:\n"
+          "        with tf.GradientTape() as tape:\n            loss = keras.losses.MeanSquaredError()(yb, model(xb))\n"
+          "        grads = tape.gradient(loss, model.trainable_variables)\n"
+          "        optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+          "        losses.append(float(loss))\n    return losses\n")
+WIRE_CASES = {
+    "perfect": ({"j96_sgd_update": SGD_OK, "j96_fit_epoch": FIT_OK,
+                 "j96_make_optimizer": "def make_optimizer():\n    return keras.optimizers.Adam(learning_rate=0.01)\n"}, 3),
+    # the right losses, but nothing reaches the objects it was given: a new tensor instead of assign_sub, a
+    # copy of the model trained; and plain SGD where Adam was asked for
+    "copies": ({"j96_sgd_update": SGD_OK.replace("    w.assign_sub(learning_rate * dw)\n", "    w = w - learning_rate * dw\n"),
+                "j96_fit_epoch": FIT_OK.replace("    losses = []\n", "    losses = []\n"
+                                                "    model = keras.models.clone_model(model)\n"),
+                "j96_make_optimizer": "def make_optimizer():\n    return keras.optimizers.SGD(learning_rate=0.01)\n"}, 0),
+    # a step in the wrong direction (gradient ascent) and Adam at the default learning rate
+    "ascent": ({"j96_sgd_update": SGD_OK.replace("assign_sub", "assign_add"), "j96_fit_epoch": FIT_OK,
+                "j96_make_optimizer": "def make_optimizer():\n    return keras.optimizers.Adam()\n"}, 1),
+}
+
+
+def test_rich_arguments_cross_and_their_new_state_comes_back(tmp_path):
+    """Variables, a Keras model, an optimizer and a tf.data dataset built by the test are rebuilt in the student
+    process; after the call the variables' values and the model's weights come back to the test's objects; an
+    optimizer the student returns is rebuilt here from its config (a real Adam, or not)."""
+    release = _release(WIRE, "96_wire", tmp_path / "course")
+    for student, (cells, _score) in WIRE_CASES.items():
+        _write(tmp_path / "subs", student, "96_wire", _answer(release, cells))
+    rows = _grade(tmp_path / "subs", tmp_path / "out", WIRE, "--cell-timeout", "600", "--notebook-timeout", "1800")
+    assert {s: (r.score, r.status) for s, r in rows.items()} == {
+        s: (score, "ok") for s, (_cells, score) in WIRE_CASES.items()}, {s: (r.scores, r.messages) for s, r in rows.items()}
+    assert rows["ascent"].scores["j96_test_fit_epoch"] == 1.0
