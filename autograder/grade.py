@@ -76,7 +76,7 @@ def report_stage(batch: Batch, settings: Settings) -> list[Row]:
     """grades.csv, lms_grades.csv, feedback HTML, autograded notebooks + gradebook for the formgrader, summary,
     plot. A notebook whose feedback fails to render gets a plain page; the other reports are still written."""
     out, course, db_url = settings.out, settings.course, settings.db_url
-    write_gradebook(db_url, batch.rows, batch.layout, batch.release, batch.nb_scores)
+    write_gradebook(db_url, batch.rows, batch.layout, batch.release, batch.nb_scores, submitted=settings.submitted)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.db_url = {db_url!r}\n")

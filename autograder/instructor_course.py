@@ -31,6 +31,9 @@ def prepare_course(source_dir: Path, course: Path, db_url: str, config, names: l
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"
     config.CourseDirectory.db_url = db_url
+    from report import alembic_in_process
+
+    alembic_in_process()  # the new gradebook's schema version without a second Python importing nbgrader again
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     for name in names:
         result = api.generate_assignment(name, force=True)
