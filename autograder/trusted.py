@@ -37,6 +37,7 @@ import numpy as np
 
 import plainwire as wire
 from cellshell import CellShell
+from needed_cells import needed_cells
 from sandbox import Limits, Sandbox, SandboxError
 
 _GONE = object()
@@ -553,15 +554,24 @@ def grade(job: dict) -> dict:
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     said_own_values = False  # the note that tests use the grader's own values, once per notebook
+    # (lead) Only what the grade depends on runs: here, the instructor's cells that test cells read from, directly
+    # or through other cells (needed_cells.py); in both processes, nothing after the last graded cell.
+    needed, last_graded = _cells_to_run(source["cells"])
     try:
         sandbox.start()
-        for cell, public in zip(source["cells"], publics):
+        for index, (cell, public) in enumerate(zip(source["cells"], publics)):
             kind, nbg = cell["cell_type"], cell.get("metadata", {}).get("nbgrader", {})
             _CHANNEL.cell_deadline = time.monotonic() + limits.cell_seconds
             if kind != "code":
                 if nbg.get("solution") and nbg.get("grade_id") in student_cells:
                     cell = dict(cell, source=student_cells[nbg["grade_id"]])
                 feedback.append(dict(public if not nbg.get("solution") else cell, outputs=None))
+                continue
+            if index > last_graded:  # no graded cell follows: its outputs cannot change a score
+                shown = dict(cell, source=student_cells.get(nbg.get("grade_id")) or "") if nbg.get("solution") \
+                    else public
+                first = not any(c["cell_type"] == "code" for c in source["cells"][last_graded + 1:index])
+                feedback.append(dict(shown, execution_count=None, outputs=[_stream(_NOT_RUN)] if first else []))
                 continue
             if nbg.get("solution"):
                 names, _imports = defined_names(cell["source"])
@@ -592,7 +602,7 @@ def grade(job: dict) -> dict:
                     outputs = [_stream(_WITHHELD)]
                 feedback.append(dict(cell, source=code, outputs=_sanitize(outputs + notes, limits),
                                      execution_count=None))
-                if not in_sandbox:
+                if not in_sandbox and needed[index]:
                     # The instructor's solution, here, for the ordinary cells that follow: they compute the
                     # tests' fixtures with known-good code (fast, and the same for every student). Test cells
                     # see the student's definitions instead (_student_defs_in).
@@ -657,12 +667,12 @@ def grade(job: dict) -> dict:
                                                 daemon=True)
                 student_side.start()
             stop = False
-            if not in_sandbox:
+            if not in_sandbox and needed[index]:
                 stop = _instructor_cell(shell, cell["source"], limits, messages, len(feedback) + 1)
             if student_side is not None:
                 student_side.join()
             outputs = [] if _CHANNEL.tainted else _sanitize(student_out, limits)
-            if outputs and not in_sandbox and not said_own_values and \
+            if outputs and not in_sandbox and needed[index] and not said_own_values and \
                     _printed(outputs) != _printed(_sanitize(shell.outputs_of_last_run, limits)):
                 said_own_values = True
                 outputs.append(_stream(_OWN_VALUES, "stdout"))
@@ -687,6 +697,22 @@ def grade(job: dict) -> dict:
         messages.append("outputs after the first hidden test are not shown (hidden test inputs stay hidden)")
     return {"status": status, "messages": messages, "scores": scores, "feedback_cells": feedback,
             "seconds": round(time.monotonic() - started, 2)}
+
+
+_NOT_RUN = ("[grader] not run by the grader from here on: no check follows, so these cells cannot change your "
+            "score (run them in your own notebook)\n")
+
+
+def _cells_to_run(cells: list) -> tuple[list[bool], int]:
+    """Per cell, whether the trusted process must run the instructor's version (a test depends on it), and the
+    index of the last graded code cell (a test, or an answer graded by hand, whose outputs the formgrader shows)."""
+    code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    flags = needed_cells([("test" if _is_test(cells[i]) else "other", cells[i]["source"]) for i in code])
+    needed = [False] * len(cells)
+    for i, flag in zip(code, flags):
+        needed[i] = flag
+    graded = [i for i in code if cells[i].get("metadata", {}).get("nbgrader", {}).get("grade")]
+    return needed, max(graded, default=-1)
 
 
 def _run_quietly(code: str) -> list:
