@@ -176,16 +176,20 @@ def _check_keras_config(node, depth=0) -> None:
         if "class_name" in node:
             module, name = node.get("module"), node.get("class_name")
             found = getattr(sys.modules.get(module or ""), str(name), None) if module in _KERAS_MODULES else None
-            if name == "function" and module == "keras.activations" and isinstance(node.get("config"), str):
-                found = getattr(sys.modules[module], node["config"], None) and type  # a built-in activation
+            if name == "function" and module in ("keras.activations", "keras.losses", "keras.metrics", "builtins") \
+                    and isinstance(node.get("config"), str):
+                # a built-in activation, loss or metric function ("builtins": Keras looks the name up in its own
+                # modules); only a name one of Keras' modules defines is accepted
+                found = type if any(callable(getattr(sys.modules[m], node["config"], None)) for m in (
+                    ("keras.activations", "keras.losses", "keras.metrics") if module == "builtins" else (module,))
+                    ) else None
             elif name in _KERAS_REFUSED or node.get("registered_name") not in (None, name):
                 found = None
             if not isinstance(found, type):
                 raise ValueError(f"a Keras object of class {str(name)[:60]!r} from {str(module)[:60]!r} "
                                  "(only Keras' own classes, no Lambda layers) cannot be graded")
-        for key, value in node.items():
-            if key != "compile_config":
-                _check_keras_config(value, depth + 1)
+        for value in node.values():  # compile_config included: its optimizer, loss and metrics are rebuilt too
+            _check_keras_config(value, depth + 1)
 
 
 def _rebuild_keras(form: dict, blobs: list):
@@ -205,8 +209,7 @@ def _rebuild_keras(form: dict, blobs: list):
             return obj
         config = json.loads(str(form.get("config", "")))
         _check_keras_config(config)
-        if isinstance(config, dict):
-            config.pop("compile_config", None)
+        # a compiled model comes back compiled (its compile_config: optimizer, loss, metrics, checked above)
         obj = keras.saving.deserialize_keras_object(config, safe_mode=True)
         if not isinstance(obj, keras.layers.Layer):
             raise ValueError("not a Keras layer or model")
