@@ -2,8 +2,9 @@
 same run, same machine.
 
 Cases (each graded by both pipelines, one after the other):
-- `03` and `09`: N perfect submissions of the course notebooks 03_backprop_by_hand and 09_convolutions (the
-  student notebook with the instructor's answers, as tests/test_grading_course.py builds them);
+- `03` and `09` (by default; any course notebook by its number): N perfect submissions of the course notebooks
+  03_backprop_by_hand and 09_convolutions (the student notebook with the instructor's answers, as
+  tests/test_grading_course.py builds them);
 - `tiny`: N submissions of the autograder's NumPy-only fixture (tests/fixtures/autograder), half perfect (5/5)
   and half partial (2/5).
 
@@ -41,7 +42,8 @@ TINY = "90_tiny"
 ADD = "import numpy as np\n\n\ndef add_one(x):\n    return np.asarray(x, dtype=np.float64) + 1.0\n"
 MEANS = "def row_means(a):\n    return np.asarray(a, dtype=np.float64).mean(axis=1)\n"
 WRONG = "def row_means(a):\n    return np.asarray(a).sum(axis=1)\n"
-COURSE = {"03": "03_backprop_by_hand", "09": "09_convolutions"}
+# every course notebook by its number ("03", "09", ...): `--cases 00,01,...,12` compares them all
+COURSE = {p.name[:2]: p.name for p in sorted((ROOT / "solutions").iterdir()) if p.is_dir() and p.name[:2].isdigit()}
 CELL_TIMEOUT = 900  # a cell of 09 trains a CNN: minutes on a busy 2-core machine, for both pipelines
 
 
@@ -178,7 +180,7 @@ def bench_case(case: str, n: int, tmp: Path) -> tuple[float, float, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2, help="perfect submissions per course notebook (03, 09)")
+    parser.add_argument("--n", type=int, default=2, help="perfect submissions per course notebook")
     parser.add_argument("--tiny-n", type=int, default=8, help="submissions of the tiny fixture")
     parser.add_argument("--cases", default="03,09,tiny")
     args = parser.parse_args(argv)
