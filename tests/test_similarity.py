@@ -181,8 +181,9 @@ def test_published_code_is_not_evidence():
     """The release notebook's own code (stubs, examples, public tests) leaves nothing to compare; a student who
     pasted a public test into a solution cell shares nothing with another who did the same."""
     published = similarity.published_prints(RELEASE)
-    test_cell = next(_src(c) for c in RELEASE["cells"] if c["metadata"].get("nbgrader", {}).get("grade"))
-    stub = next(_src(c) for c in RELEASE["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    code_cells = [c for c in RELEASE["cells"] if c["cell_type"] == "code"]  # not the written answers
+    test_cell = next(_src(c) for c in code_cells if c["metadata"].get("nbgrader", {}).get("grade"))
+    stub = next(_src(c) for c in code_cells if c["metadata"].get("nbgrader", {}).get("solution"))
     for code in (test_cell, stub):
         prints = set(similarity.fingerprint(code).prints)
         assert prints and not prints - published
