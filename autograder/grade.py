@@ -14,8 +14,8 @@ course directory changes. See autograder/README.md for the design and its guaran
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import shutil
 import sys
 import time
@@ -28,7 +28,7 @@ from batch import Batch, merge, plan_jobs  # noqa: E402
 from collect import Collected, collect, printable  # noqa: E402,F401 (grade.collect, grade.printable are API)
 from instructor_course import course_layout, give_cell_ids, prepare_course  # noqa: E402
 from jobs import grade_notebook, run_jobs  # noqa: E402,F401 (grade.grade_notebook is API)
-from prepare import MAX_NOTEBOOK_BYTES, Prepared, prepare, unanswered  # noqa: E402,F401 (grade.prepare is API)
+from prepare import prepare  # noqa: E402,F401 (grade.prepare is API)
 from report import (Row, feedback_exporter, plot, print_summary, write_autograded, write_csv,  # noqa: E402
                     write_feedback, write_gradebook, write_lms_csv)
 from sandbox import SANDBOX_FILES, Limits, bwrap_available  # noqa: E402

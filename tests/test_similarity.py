@@ -213,9 +213,9 @@ def write_release_copy(path: Path, cells: dict) -> None:
 
 
 def test_broken_and_hostile_submissions_never_crash_or_run(tmp_path, monkeypatch, capsys):
-    import grade
+    import prepare
 
-    monkeypatch.setattr(grade, "MAX_NOTEBOOK_BYTES", 2_000_000)
+    monkeypatch.setattr(prepare, "MAX_NOTEBOOK_BYTES", 2_000_000)  # where prepare() reads it
     root = tmp_path / "submitted"
     alice = instructor_answers()
     broken = dict(alice, n03_linear_backward="def linear_backward(dZ, cache):\n    A_prev, W, b = cache\n"
@@ -251,6 +251,7 @@ def test_broken_and_hostile_submissions_never_crash_or_run(tmp_path, monkeypatch
     assert "<script>" not in page and "&lt;/pre&gt;&lt;script&gt;" in page
     for who in ("jay", "max", "nat"):
         assert f"{who}: {A} not compared" in page
+    assert "over the 1 MB limit" in page  # max: refused for its size, before any parsing
     assert "compared as tokens" in page and "over 100000" in page
     printed = capsys.readouterr().out
     assert "ann: n03_linear_backward does not parse" in printed
