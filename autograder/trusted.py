@@ -557,6 +557,7 @@ def grade(job: dict) -> dict:
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     said_own_values = False  # the note that tests use the grader's own values, once per notebook
+    said_not_run = False     # the note that the cells after the last graded one are not run, on the first of them
     # (lead) Only what the grade depends on runs: here, the instructor's cells that test cells read from, directly
     # or through other cells (needed_cells.py); in both processes, nothing after the last graded cell.
     needed, last_graded = _cells_to_run(source["cells"])
@@ -573,8 +574,8 @@ def grade(job: dict) -> dict:
             if index > last_graded:  # no graded cell follows: its outputs cannot change a score
                 shown = dict(cell, source=student_cells.get(nbg.get("grade_id")) or "") if nbg.get("solution") \
                     else public
-                first = not any(c["cell_type"] == "code" for c in source["cells"][last_graded + 1:index])
-                feedback.append(dict(shown, execution_count=None, outputs=[_stream(_NOT_RUN)] if first else []))
+                feedback.append(dict(shown, execution_count=None, outputs=[] if said_not_run else [_stream(_NOT_RUN)]))
+                said_not_run = True
                 continue
             if nbg.get("solution"):
                 names, _imports = defined_names(cell["source"])
