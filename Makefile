@@ -16,7 +16,7 @@ endif
 # The stamp records which requirement set was installed, so switching GPU=0/1 reinstalls.
 STAMP  := $(VENV)/.installed-$(notdir $(REQS))
 
-.PHONY: help setup lab test notebooks check-notebooks bench clean browser-deps
+.PHONY: help setup lab test wrong-answers notebooks check-notebooks bench clean browser-deps
 
 # Parts of the build that belong to one area live beside it (autograder/*.mk): they may add targets
 # and prerequisites of `make test` (TEST_DEPS), e.g. system packages the tests need.
@@ -76,8 +76,11 @@ test: setup $(TEST_DEPS)  ## run every check of the project
 	$(PY) autograder/lint_notebooks.py
 	$(BIN)/pytest $(PYTEST_ARGS) -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) \
 	  --nbval-cell-timeout 900 --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --ignore tests/test_grading_course.py tests solutions
-	$(BIN)/pytest -p no:cacheprovider tests/test_grading_course.py
+	  --ignore tests/test_grading_course.py --ignore tests/test_wrong_answers.py tests solutions
+	$(BIN)/pytest -p no:cacheprovider tests/test_grading_course.py tests/test_wrong_answers.py
+
+wrong-answers: setup  ## grade the kept wrong answers of every exercise and print the table (ONLY="04 06" for some)
+	WRONG_ANSWERS="$(ONLY)" $(BIN)/pytest -p no:cacheprovider -s tests/test_wrong_answers.py
 
 bench: setup  ## print the benchmark figures
 	$(PY) bench/run.py
