@@ -37,6 +37,8 @@ import grade  # noqa: E402
 
 WRONG_DIR = ROOT / "tests" / "wrong_answers"
 FIELDS = {"exercise", "name", "source", "scores", "says"}
+# numpy.testing's first line; the test's own err_msg, when it has one, is the line after it
+NUMPY_HEADERS = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
 
 
 def _cells(assignment: str, folder: str) -> list:
@@ -98,8 +100,11 @@ def _message(outputs: list) -> str:
     """What the student reads first: the error's line, else the last line printed."""
     for out in outputs:
         if out.get("output_type") == "error":
-            said = [line.strip() for line in _text([{"text": out.get("evalue", "")}]).splitlines() if line.strip()]
-            if said:
+            said = [line.strip() for line in _text([{"text": out.get("evalue", "")}]).splitlines()
+                    if line.strip() and not line.startswith(NUMPY_HEADERS)] or [""]
+            if said[0].startswith(("Mismatch", "Max ", "ACTUAL", "DESIRED", "x:", "y:")):
+                said = [out.get("evalue", "").strip().splitlines()[0]]
+            if said[0]:
                 return f"{out.get('ename', '')}: {said[0]}"
             told = [line.strip() for line in _text([{"text": "\n".join(out.get("traceback", []))}]).splitlines()
                     if line.strip()]

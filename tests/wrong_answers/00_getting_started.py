@@ -8,12 +8,12 @@ WRONG_ANSWERS = [
          scores={"n00_test_flatten_and_scale": 0}),
     dict(exercise="n00_flatten_and_scale", name="flattened but not scaled to [0, 1]",
          source=HEAD + "    images = np.asarray(images)\n    return images.reshape(len(images), -1).astype(np.float32)\n",
-         scores={"n00_test_flatten_and_scale": 0}),
+         scores={"n00_test_flatten_and_scale": 0}, says="divide by 255"),
     dict(exercise="n00_flatten_and_scale", name="float64: NumPy's default dtype",
          source=HEAD + "    images = np.asarray(images)\n    return images.reshape(len(images), -1) / 255\n",
          scores={"n00_test_flatten_and_scale": 0}, says="float32"),
     dict(exercise="n00_flatten_and_scale", name="integer division // 255",
          source=HEAD + "    images = np.asarray(images)\n"
                        "    return (images.reshape(len(images), -1) // 255).astype(np.float32)\n",
-         scores={"n00_test_flatten_and_scale": 0}),
+         scores={"n00_test_flatten_and_scale": 0}, says="divide by 255"),
 ]
