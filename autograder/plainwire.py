@@ -142,11 +142,29 @@ def _load_npy(blob: bytes) -> np.ndarray:
     return array
 
 
+def graph_element(obj) -> bool:
+    """A TF1 graph element: an operation, a symbolic tensor, a variable of a graph (not eager). It crosses by name
+    (the graph itself crosses as a GraphDef: graphwire.py on the trusted side, student_runner.py on the other)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return False
+    try:
+        if isinstance(obj, tf.Operation):
+            return True
+        if isinstance(obj, tf.Variable):
+            return bool(getattr(obj, "_in_graph_mode", False))
+        return isinstance(obj, tf.Tensor) and not hasattr(obj, "numpy")
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _tf_kind(obj):
     tf = sys.modules.get("tensorflow")
     if tf is None:
         return None
     try:
+        if graph_element(obj):
+            return None  # by name, through make_ref
         if isinstance(obj, tf.Variable):
             return "var"
         if isinstance(obj, tf.Tensor) and hasattr(obj, "numpy"):

@@ -33,7 +33,11 @@ def main(in_fd: int, out_fd: int) -> None:
     cells = CellShell(output_limit=int(sys.argv[3]) if len(sys.argv) > 3 else 20_000, figures=True)
     handles: dict[int, object] = {}
 
+    current_graph: list = [None]  # the graph of a TF1 call (the test's graph, imported), while it runs
+
     def make_ref(obj):
+        if wire.graph_element(obj):  # an element of the call's graph, by name (the new nodes go back as a GraphDef)
+            return {"t": "ref", "h": 0, "graph": _graph_ref(obj)}
         handles[id(obj)] = obj
         cls = type(obj)
         try:
@@ -62,7 +66,9 @@ def main(in_fd: int, out_fd: int) -> None:
         call goes back (weights, variable values)."""
         def resolve(ref):
             form = ref.get("rich")
-            if isinstance(form, dict):
+            if isinstance(ref.get("graph"), dict):
+                obj = _graph_lookup(current_graph[0], ref["graph"])
+            elif isinstance(form, dict):
                 obj = _rebuild_rich(form, blobs, resolve, made)
             else:
                 try:
@@ -83,6 +89,7 @@ def main(in_fd: int, out_fd: int) -> None:
         if op == "bye":
             return
         arrays: list[bytes] = []
+        in_graph = contextlib.ExitStack()  # a TF1 call's graph as the default graph, until its reply is made
         try:
             if op == "run":
                 outputs, ok = cells.run(request["code"])
@@ -106,6 +113,13 @@ def main(in_fd: int, out_fd: int) -> None:
                 reply = {"ok": True, "value": None, "stdout": ""}
             else:
                 target = resolver(blobs)({"h": request.get("h")})
+                # A TF1 call: the test's graph arrives as a MetaGraphDef; the call runs in a fresh graph made from
+                # it, and the nodes and collection items it adds go back (_graph_delta)
+                call_graph = _graph_begin(request["graph"], blobs) \
+                    if op == "call" and isinstance(request.get("graph"), dict) else None
+                current_graph[0] = call_graph[0] if call_graph else None
+                if call_graph:
+                    in_graph.enter_context(call_graph[0].as_default())
                 made: list = []  # the rich arguments rebuilt here, in the order the trusted side sent them
                 args = wire.decode(request.get("args", []), blobs, resolver(blobs, made), made=made)
                 kwargs = wire.decode(request.get("kwargs", {"t": "dict", "k": [], "v": []}), blobs,
@@ -143,10 +157,15 @@ def main(in_fd: int, out_fd: int) -> None:
                 reply = {"ok": error is None, "value": wire.encode(value, arrays, make_ref), "error": error,
                          "stdout": out.value(),
                          "state": wire.encode([wire.state_of(m) for m in made], arrays, _no_ref) if made else []}
+                if call_graph and error is None:
+                    reply["graph"] = _graph_delta(*call_graph, arrays)
         except Exception as exc:  # noqa: BLE001
             arrays = []
             reply = {"ok": False, "value": None, "stdout": "",
                      "error": {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "traceback": ""}}
+        finally:
+            in_graph.close()
+            current_graph[0] = None
         wire.send(out_fd, reply, arrays)
 
 
@@ -181,6 +200,79 @@ def _rebuild_rich(form: dict, blobs: list, resolve, made=None):
     except Exception as exc:  # noqa: BLE001
         raise wire.WireError(f"the grader could not pass its {kind} to your code: {type(exc).__name__}: "
                              f"{str(exc)[:300]}") from None
+
+
+def _graph_begin(form: dict, blobs: list):
+    """The test's graph, from its MetaGraphDef, as a fresh graph here (with its collections: variables, summaries,
+    the global step); and what it holds before the call."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import meta_graph_pb2
+    from tensorflow.python.framework import meta_graph
+
+    index = form.get("meta")
+    if type(index) is not int or not 0 <= index < len(blobs):
+        raise wire.WireError("bad graph frame")
+    meta = meta_graph_pb2.MetaGraphDef.FromString(wire._load_npy(blobs[index]).tobytes())
+    graph = tf.Graph()
+    with graph.as_default():
+        meta_graph.import_scoped_meta_graph(meta)
+    if type(form.get("seed")) is int:
+        graph.seed = form["seed"]
+    before = {op.name for op in graph.get_operations()}
+    items = {key: {id(x) for x in graph.get_collection(key)} for key in graph.get_all_collection_keys()}
+    return graph, before, items
+
+
+def _graph_delta(graph, before: set, items: dict, arrays: list) -> dict:
+    """What a call added to its graph: the GraphDef of the new nodes (with the function library), and the new
+    items of each collection (variables as VariableDef protos, tensors and operations by name)."""
+    import tensorflow as tf
+    from tensorflow.core.framework import graph_pb2
+
+    full = graph.as_graph_def()
+    new = graph_pb2.GraphDef()
+    new.versions.CopyFrom(full.versions)
+    new.library.CopyFrom(full.library)
+    new.node.extend(node for node in full.node if node.name not in before)
+    arrays.append(wire._npy(np.frombuffer(new.SerializeToString(), np.uint8)))
+    form = {"def": len(arrays) - 1, "collections": {}}
+    for key in graph.get_all_collection_keys():
+        if type(key) is not str:
+            continue
+        added = []
+        for x in graph.get_collection(key):
+            if id(x) in items.get(key, ()):
+                continue
+            if isinstance(x, tf.Variable):
+                arrays.append(wire._npy(np.frombuffer(x.to_proto().SerializeToString(), np.uint8)))
+                added.append({"var": len(arrays) - 1})
+            elif isinstance(x, (tf.Tensor, tf.Operation)):
+                added.append(_graph_ref(x))
+        if added:
+            form["collections"][key] = added
+    return form
+
+
+def _graph_ref(obj) -> dict:
+    import tensorflow as tf
+
+    kind = "var" if isinstance(obj, tf.Variable) else "op" if isinstance(obj, tf.Operation) else "tensor"
+    return {"kind": kind, "name": str(obj.name)}
+
+
+def _graph_lookup(graph, ref: dict):
+    import tensorflow as tf
+
+    if graph is None:
+        raise wire.WireError("a graph element outside a graph call")
+    name = str(ref.get("name"))
+    if ref.get("kind") == "var":
+        for key in (tf.compat.v1.GraphKeys.GLOBAL_VARIABLES, tf.compat.v1.GraphKeys.LOCAL_VARIABLES):
+            for v in graph.get_collection(key):
+                if v.name == name:
+                    return v
+        raise wire.WireError(f"no variable {name[:80]!r} in the graph")
+    return graph.as_graph_element(name)
 
 
 def _no_ref(obj):

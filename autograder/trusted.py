@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+import graphwire
 import plainwire as wire
 from cellshell import CellShell
 from needed_cells import needed_cells
@@ -333,6 +334,7 @@ class Channel:
                                 # the student's process writes may reach the feedback (it could hold hidden inputs)
         self.rebuilt: dict = {}  # id(a Keras object rebuilt here) -> (it, the handle of the student's original)
         self.watched = None     # (namespace, {name: value}) of a test cell: the student's names as last synced
+        self.graph = None       # the test's tf.Graph during a TF1 call (graphwire)
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -348,6 +350,8 @@ class Channel:
             for k, seen in enumerate(rich or []):
                 if seen is obj:
                     return {"t": "same", "k": k}
+            if wire.graph_element(obj):  # of the test's graph, which crosses with the call (graphwire)
+                return {"t": "ref", "h": 0, "graph": graphwire.element_ref(obj)}
             if isinstance(obj, RemoteRef):
                 return {"t": "ref", "h": obj._h}
             if id(obj) in self.rebuilt and self.rebuilt[id(obj)][0] is obj:  # back to the student's own object
@@ -364,6 +368,13 @@ class Channel:
         def resolve(ref):
             if type(ref.get("h")) is not int:
                 raise wire.WireError("bad reference")
+            if isinstance(ref.get("graph"), dict):  # an element of the test's graph, after import_delta
+                if self.graph is None:
+                    raise GraphRefusedError("your code returned a TF1 graph element outside a graph test")
+                try:
+                    return graphwire.resolve(self.graph, ref["graph"])
+                except graphwire.GraphRefused as exc:
+                    raise GraphRefusedError(str(exc)) from None
             if isinstance(ref.get("keras"), dict):
                 obj = _rebuild_keras(ref["keras"], blobs)
                 self.rebuilt[id(obj)] = (obj, ref["h"])
@@ -404,6 +415,12 @@ class Channel:
         make_ref = self.ref_maker(arrays, rich)
         message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, make_ref, rich=rich),
                    "kwargs": wire.encode(dict(kwargs), arrays, make_ref, rich=rich), **extra}
+        # A TF1 test: the default graph crosses as a MetaGraphDef, the call's new nodes come back as a GraphDef
+        # checked against graphwire's allow-list, imported into the test's graph, then run by the test's Session.
+        graph = None
+        if op == "call" and graphwire.in_graph_mode():
+            graph = sys.modules["tensorflow"].compat.v1.get_default_graph()
+            message["graph"] = graphwire.send_form(graph, arrays)
         try:
             self.sync_names()
             with self.lock:
@@ -421,7 +438,18 @@ class Channel:
         # Plain arguments crossed as copies and nothing the call did to them comes back: a test's own arrays
         # (and the reference values it computes from them) are the same after the call as before. Rich
         # arguments (variables, Keras models and layers) get their new state, as checked plain arrays.
-        value = wire.decode(reply.get("value"), blobs, self.resolver(blobs))
+        if graph is not None:
+            if not isinstance(reply.get("graph"), dict):
+                raise StudentProcessError("the student process sent back no graph")
+            try:
+                graphwire.import_delta(graph, reply["graph"], blobs)
+            except graphwire.GraphRefused as exc:
+                raise GraphRefusedError(str(exc)) from None
+        self.graph = graph
+        try:
+            value = wire.decode(reply.get("value"), blobs, self.resolver(blobs))
+        finally:
+            self.graph = None
         if rich:
             state = wire.decode(reply.get("state"), blobs, _no_reference)
             if type(state) is not list or len(state) != len(rich):
@@ -457,6 +485,11 @@ def _student_error_class(ename: str) -> type:
 
 class StudentProcessError(Exception):
     """The student process broke a limit or exited."""
+
+
+class GraphRefusedError(StudentProcessError):
+    """A TF1 graph the student's code built holds what the grader does not import (graphwire.py): the message,
+    the grader's own words, is shown even for a hidden check."""
 
 
 _CHANNEL: Channel | None = None

@@ -26,6 +26,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "autograder"))
 import grade  # noqa: E402
+import graphwire  # noqa: E402
 import trusted  # noqa: E402
 from test_grading_course import _submission as _answer  # noqa: E402 (a release with the given answers)
 
@@ -315,14 +316,124 @@ WIRE_CASES = {
 }
 
 
+def _graded_cases(tmp_path: Path, source: Path, assignment: str, cases: dict) -> dict:
+    """Each case {student: ({grade_id: answer}, score)} graded (generous limits: TensorFlow in both processes on
+    a loaded machine), every row checked to get its score with status ok; the rows by student."""
+    release = _release(source, assignment, tmp_path / "course")
+    for student, (cells, _score) in cases.items():
+        _write(tmp_path / "subs", student, assignment, _answer(release, cells))
+    rows = _grade(tmp_path / "subs", tmp_path / "out", source, "--cell-timeout", "600", "--notebook-timeout", "1800")
+    assert {s: (r.score, r.status) for s, r in rows.items()} == {
+        s: (score, "ok") for s, (_cells, score) in cases.items()}, {s: (r.scores, r.messages) for s, r in rows.items()}
+    return rows
+
+
 def test_rich_arguments_cross_and_their_new_state_comes_back(tmp_path):
     """Variables, a Keras model, an optimizer and a tf.data dataset built by the test are rebuilt in the student
     process; after the call the variables' values and the model's weights come back to the test's objects; an
     optimizer the student returns is rebuilt here from its config (a real Adam, or not)."""
-    release = _release(WIRE, "96_wire", tmp_path / "course")
-    for student, (cells, _score) in WIRE_CASES.items():
-        _write(tmp_path / "subs", student, "96_wire", _answer(release, cells))
-    rows = _grade(tmp_path / "subs", tmp_path / "out", WIRE, "--cell-timeout", "600", "--notebook-timeout", "1800")
-    assert {s: (r.score, r.status) for s, r in rows.items()} == {
-        s: (score, "ok") for s, (_cells, score) in WIRE_CASES.items()}, {s: (r.scores, r.messages) for s, r in rows.items()}
+    rows = _graded_cases(tmp_path, WIRE, "96_wire", WIRE_CASES)
     assert rows["ascent"].scores["j96_test_fit_epoch"] == 1.0
+
+
+# ------------------------------------------------------------------ 97_graph: TF1 graphs, checked and imported
+GRAPH = ROOT / "tests" / "fixtures" / "judge_graph" / "solutions"
+DENSE_OK = ('def dense(x, units):\n    with v1.variable_scope("dense"):\n'
+            '        w = v1.get_variable("w", (int(x.shape[1]), units), tf.float32, v1.zeros_initializer())\n'
+            '        b = v1.get_variable("b", (units,), tf.float32, v1.ones_initializer())\n'
+            '    return tf.nn.relu(tf.matmul(x, w) + b)\n')
+TRAIN_OK = ('def train_op(loss, learning_rate):\n    step = v1.train.get_or_create_global_step()\n'
+            '    v1.summary.scalar("loss", loss)\n'
+            '    return v1.train.GradientDescentOptimizer(learning_rate).minimize(loss, global_step=step)\n')
+GRAPH_CASES = {
+    "perfect": ({"j97_dense": DENSE_OK, "j97_train_op": TRAIN_OK}, 2),
+    # right on the public input (relu changes nothing there), wrong on the hidden one; no global step
+    "wrong": ({"j97_dense": DENSE_OK.replace("tf.nn.relu(tf.matmul(x, w) + b)", "tf.matmul(x, w) + b"),
+               "j97_train_op": TRAIN_OK.replace(", global_step=step", "")}, 0),
+    # Python callbacks in the graph: tf.numpy_function, and a tf.function whose library holds a PyFunc
+    "callbacks": ({"j97_dense": DENSE_OK.replace("    return tf.nn.relu(tf.matmul(x, w) + b)\n",
+                                                 "    y = tf.nn.relu(tf.matmul(x, w) + b)\n"
+                                                 "    return tf.numpy_function(lambda a: a, [y], tf.float32)\n"),
+                   "j97_train_op": TRAIN_OK.replace(
+                       "    return v1.train", "    @tf.function\n    def spy(t):\n"
+                       "        return tf.numpy_function(lambda a: a, [t], tf.float32)\n"
+                       "    loss = loss + 0.0 * spy(loss)\n    return v1.train")}, 0),
+    # file operations in the graph: a read and a write
+    "files": ({"j97_dense": DENSE_OK.replace("    return tf.nn.relu(",
+                                             "    n = tf.strings.length(tf.io.read_file('/etc/hostname'))\n"
+                                             "    b = b + 0.0 * tf.cast(n, tf.float32)\n    return tf.nn.relu("),
+               "j97_train_op": TRAIN_OK.replace(
+                   "    return v1.train", "    with tf.control_dependencies([tf.io.write_file('/tmp/x', "
+                   "tf.strings.as_string(loss))]):\n        loss = tf.identity(loss)\n    return v1.train")}, 0),
+}
+
+
+def test_tf1_graphs_cross_checked_and_are_run_by_the_test(tmp_path):
+    """A TF1 exercise called on the test's graph tensors: the graph crosses as a MetaGraphDef, the student's new
+    nodes come back as a GraphDef, every op type (also inside the function library) is checked against
+    graphwire.ALLOWED_OPS, the nodes are imported into the test's graph with their variables (VariableDef) and
+    collections (summaries, the global step), and the test's own Session runs them. Python callbacks and file
+    operations are refused with a message."""
+    _graded_cases(tmp_path, GRAPH, "97_graph", GRAPH_CASES)
+    pages = {s: html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "out" / "feedback" / s / "97_graph" /
+                                                       "97_graph.html").read_text())) for s in GRAPH_CASES}
+    assert "PyFunc (tf.py_func / tf.numpy_function)" in pages["callbacks"]
+    assert "inside the function" in pages["callbacks"]
+    assert "ReadFile" in pages["files"] and "WriteFile" in pages["files"]
+    assert "one step adds 1 to the global step" in pages["wrong"]
+
+
+def _graph_def(build):
+    import tensorflow as tf
+
+    with tf.Graph().as_default() as graph:
+        build(tf, tf.compat.v1)
+    return graph.as_graph_def()
+
+
+@pytest.mark.parametrize("case", ["py_func", "eager_py_func", "read_file", "write_file", "saver", "library",
+                                  "unknown_function", "print"])
+def test_graph_allow_list_refuses(case):
+    builds = {
+        "py_func": lambda tf, v1: tf.numpy_function(lambda a: a, [tf.constant(1.0)], tf.float32),
+        "eager_py_func": lambda tf, v1: tf.py_function(lambda a: a, [tf.constant(1.0)], tf.float32),
+        "read_file": lambda tf, v1: tf.io.read_file("/etc/hostname"),
+        "write_file": lambda tf, v1: tf.io.write_file("/tmp/x", "y"),
+        "saver": lambda tf, v1: (v1.get_variable("v", initializer=1.0), v1.train.Saver()),
+        "library": lambda tf, v1: tf.function(lambda t: tf.numpy_function(lambda a: a, [t], tf.float32))(
+            tf.constant(1.0)),
+        "unknown_function": lambda tf, v1: tf.constant(1.0),
+        "print": lambda tf, v1: tf.print(tf.constant(1.0)),
+    }
+    graph_def = _graph_def(builds[case])
+    if case == "unknown_function":  # a call of a function the graph does not define (one of the grader's?)
+        node = graph_def.node.add(name="call", op="PartitionedCall")
+        node.attr["f"].func.name = "someone_elses_function"
+    with pytest.raises(graphwire.GraphRefused) as info:
+        graphwire.check_graph_def(graph_def)
+    expected = {"py_func": "PyFunc", "eager_py_func": "EagerPyFunc", "read_file": "ReadFile",
+                "write_file": "WriteFile", "saver": "SaveV2", "library": "PyFunc (inside the function",
+                "unknown_function": "does not define", "print": "PrintV2"}[case]
+    assert expected in str(info.value)
+
+
+def test_graph_allow_list_accepts_the_course_graphs():
+    """06's whole training graph (inference, loss, Adam and SGD training, evaluation, summaries) but its Saver."""
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, (None, 6))
+        y = v1.placeholder(tf.int32, (None,))
+        with v1.variable_scope("layer"):
+            w = v1.get_variable("w", (6, 3), tf.float32, v1.truncated_normal_initializer(stddev=0.4))
+            b = v1.get_variable("b", (3,), tf.float32, v1.zeros_initializer())
+        logits = tf.matmul(tf.nn.relu(x), w) + b
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        step = v1.train.get_or_create_global_step()
+        v1.summary.scalar("loss", loss)
+        rate = v1.train.exponential_decay(0.01, step, 10, 0.8, staircase=True)
+        v1.train.AdamOptimizer(rate).minimize(loss, global_step=step)
+        v1.train.GradientDescentOptimizer(rate).minimize(loss)
+        tf.reduce_sum(tf.cast(tf.nn.in_top_k(predictions=logits, targets=y, k=1), tf.int32))
+        v1.summary.merge_all()
+        v1.global_variables_initializer()
+
+    graphwire.check_graph_def(_graph_def(build))
