@@ -34,12 +34,14 @@ c.FileNameCollectorPlugin.named_regexp = (
 # DataFrames and strategies handed to the student's code). Variables, Keras models/layers/optimizers, finite
 # datasets and test-defined functions now cross into student calls with their state sent back: 07 is graded in
 # the trusted process again (7/7, 2026-12-03), and 08 since compiled models cross with their compile config
-# (perfect 6/6, every answer replaced by a function returning None 0/6). One name per line: take a line off once its notebook's perfect
-# submission gets full marks and an untouched one 0 in trusted mode.
+# (perfect 6/6, every answer replaced by a function returning None 0/6). TF1 graphs cross as GraphDefs checked
+# against an op allow-list (graphwire.py): 06 graded in the trusted process (perfect 9/9, untouched 0/9, 16 wrong
+# answers including Python callbacks and file ops in the graph each lose their test's points, 2026-12-03).
+# One name per line: take a line off once its notebook's perfect submission gets full marks and an untouched one 0
+# in trusted mode.
 c.CourseGrader.tests_in_sandbox = [
     "04_graphs_and_sessions",
     "05_under_the_hood",
-    "06_mnist_tf1",
     "10_hand_signs",
     "11_practical_housing",
     "12_beyond_one_machine",
