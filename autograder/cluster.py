@@ -41,7 +41,7 @@ MAX_TRIES = 3  # a notebook whose worker died this many times is graded `error`
 EXCEPTION_RETRIES = 1  # an exception on the worker side (a full disk while unpacking): tried once more
 # The grader's own code a worker runs: the submitting machine and every worker must have the same.
 CODE_FILES = ("cluster.py", "jobs.py", "settings.py", "report.py", "collect.py", "trusted.py", "sandbox.py",
-              "cellshell.py", "plainwire.py", "student_runner.py")
+              "cellshell.py", "plainwire.py", "graphwire.py", "needed_cells.py", "student_runner.py")
 TMP_PREFIX = "tf-course-grade-"  # + the worker's pid: a folder per job, in the worker machine's temporary folder
 PATH_FIELDS = ("source", "release", "libdir", "scratch", "trusted_dir", "out")
 
