@@ -1,0 +1,128 @@
+"""Plausible wrong answers to 04_graphs_and_sessions, each with the points its test must give
+(tests/test_wrong_answers.py). 04's tests run in the sandbox (autograder/nbgrader_config.py), where a hidden
+check's message is not shown: these pin the points only. Most are the same mistake in six forms: the answer
+computed with NumPy, or in a graph that skips what the exercise names (a placeholder fed through feed_dict, the
+operation made for the job, one run fetching several tensors)."""
+
+
+def _graph(body: str, run: str) -> str:
+    """A function body that builds a graph of its own and runs it in a session."""
+    return ("    with tf.Graph().as_default():\n" + "".join(f"        {line}\n" for line in body.splitlines())
+            + f"        with tf.compat.v1.Session() as session:\n            return session.run({run})\n")
+
+
+_LINEAR = "def linear_function(W, X, b):\n"
+_SIGMOID = "def sigmoid(z):\n"
+_COST = "def cost(logits, labels):\n"
+_ONE_HOT = "def one_hot_matrix(labels, C):\n"
+_F = "def f_and_gradient(x_value, y_value):\n"
+_PLACEHOLDERS = "def create_placeholders(n_x, n_y):\n"
+_X_Y = ('x = tf.compat.v1.placeholder(tf.float32, shape=(), name="x")\n'
+        'y = tf.compat.v1.placeholder(tf.float32, shape=(), name="y")\n'
+        "f = x * x * y + y + 2\n")
+
+WRONG_ANSWERS = [
+    # ------------------------------------------------------------------ linear_function
+    dict(exercise="n04_linear_function", name="NumPy: W @ X + b, no graph",
+         source=_LINEAR + "    return W @ X + b\n", scores={"n04_test_linear_function": 0}),
+    dict(exercise="n04_linear_function", name="computed in NumPy, then passed through tf.identity",
+         source=_LINEAR + _graph("Y = tf.identity(tf.constant(W @ X + b))", "Y"),
+         scores={"n04_test_linear_function": 0}),
+    dict(exercise="n04_linear_function", name="constants cast to float32 (float64 inputs come back float32)",
+         source=_LINEAR + _graph("Y = tf.matmul(tf.constant(W, tf.float32), tf.constant(X, tf.float32))"
+                                 " + tf.constant(b, tf.float32)", "Y"),
+         scores={"n04_test_linear_function": 0}),
+    dict(exercise="n04_linear_function", name="the bias left out",
+         source=_LINEAR + _graph("Y = tf.matmul(tf.constant(W), tf.constant(X))", "Y"),
+         scores={"n04_test_linear_function": 0}),
+    # ------------------------------------------------------------------ sigmoid
+    dict(exercise="n04_sigmoid", name="NumPy: 1 / (1 + exp(-z))",
+         source=_SIGMOID + "    return 1 / (1 + np.exp(-np.asarray(z, np.float32)))\n",
+         scores={"n04_test_sigmoid": 0}),
+    dict(exercise="n04_sigmoid", name="a constant instead of a placeholder fed with feed_dict",
+         source=_SIGMOID + _graph("sigma = tf.sigmoid(tf.constant(z, tf.float32))", "sigma"),
+         scores={"n04_test_sigmoid": 0}),
+    dict(exercise="n04_sigmoid", name="1 / (1 + tf.exp(-x)) instead of the Sigmoid operation",
+         source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float32, name="x")\n'
+                                  "sigma = 1 / (1 + tf.exp(-x))", "sigma, feed_dict={x: z}"),
+         scores={"n04_test_sigmoid": 0}),
+    dict(exercise="n04_sigmoid", name="a float64 placeholder (returns float64)",
+         source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float64, name="x")\n'
+                                  "sigma = tf.sigmoid(x)", "sigma, feed_dict={x: z}"),
+         scores={"n04_test_sigmoid": 0}),
+    # ------------------------------------------------------------------ cost
+    dict(exercise="n04_cost", name="the textbook formula -(y log σ(z) + (1-y) log(1-σ(z))): overflows",
+         source=_COST + _graph('z = tf.compat.v1.placeholder(tf.float32, name="z")\n'
+                               'y = tf.compat.v1.placeholder(tf.float32, name="y")\n'
+                               "s = tf.sigmoid(z)\n"
+                               "costs = -(y * tf.math.log(s) + (1 - y) * tf.math.log(1 - s))",
+                               "costs, feed_dict={z: logits, y: labels}"),
+         scores={"n04_test_cost": 0}),
+    dict(exercise="n04_cost", name="logits and labels swapped",
+         source=_COST + _graph('z = tf.compat.v1.placeholder(tf.float32, name="z")\n'
+                               'y = tf.compat.v1.placeholder(tf.float32, name="y")\n'
+                               "costs = tf.nn.sigmoid_cross_entropy_with_logits(logits=y, labels=z)",
+                               "costs, feed_dict={z: logits, y: labels}"),
+         scores={"n04_test_cost": 0}),
+    dict(exercise="n04_cost", name="NumPy's stable formula, no graph",
+         source=_COST + "    z, y = np.asarray(logits, np.float32), np.asarray(labels, np.float32)\n"
+                        "    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))\n",
+         scores={"n04_test_cost": 0}),
+    # ------------------------------------------------------------------ one_hot_matrix
+    dict(exercise="n04_one_hot_matrix", name="tf.one_hot's default axis: one row per label (m, C)",
+         source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=C)", "encoded"),
+         scores={"n04_test_one_hot_matrix": 0}),
+    dict(exercise="n04_one_hot_matrix", name="NumPy: np.eye(C)[:, labels]",
+         source=_ONE_HOT + "    return np.eye(C, dtype=np.float32)[:, np.asarray(labels)]\n",
+         scores={"n04_test_one_hot_matrix": 0}),
+    dict(exercise="n04_one_hot_matrix", name="depth 4, the public example's C",
+         source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=4, axis=0)", "encoded"),
+         scores={"n04_test_one_hot_matrix": 0}),
+    dict(exercise="n04_one_hot_matrix", name="integer one-hot (dtype int32)",
+         source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=C, axis=0, dtype=tf.int32)",
+                                  "encoded"),
+         scores={"n04_test_one_hot_matrix": 0}),
+    # ------------------------------------------------------------------ f_and_gradient
+    dict(exercise="n04_f_and_gradient", name="the derivatives written by hand, not tf.gradients",
+         source=_F + "    with tf.Graph().as_default():\n"
+                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
+                + "        df_dx, df_dy = 2 * x * y, x * x + 1\n"
+                  "        with tf.compat.v1.Session() as session:\n"
+                  "            values = session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value})\n"
+                  "    return tuple(float(value) for value in values)\n",
+         scores={"n04_test_f_and_gradient": 0}),
+    dict(exercise="n04_f_and_gradient", name="three sess.run calls, one per value",
+         source=_F + "    with tf.Graph().as_default():\n"
+                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
+                + "        df_dx, df_dy = tf.gradients(f, [x, y])\n"
+                  "        with tf.compat.v1.Session() as session:\n"
+                  "            feed = {x: x_value, y: y_value}\n"
+                  "            values = [session.run(t, feed_dict=feed) for t in (f, df_dx, df_dy)]\n"
+                  "    return tuple(float(value) for value in values)\n",
+         scores={"n04_test_f_and_gradient": 0}),
+    dict(exercise="n04_f_and_gradient", name="NumPy float32 values returned, not Python floats",
+         source=_F + "    with tf.Graph().as_default():\n"
+                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
+                + "        df_dx, df_dy = tf.gradients(f, [x, y])\n"
+                  "        with tf.compat.v1.Session() as session:\n"
+                  "            return tuple(session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value}))\n",
+         scores={"n04_test_f_and_gradient": 0}),
+    # ------------------------------------------------------------------ create_placeholders
+    dict(exercise="n04_create_placeholders", name="one row per example: shape (None, n_x)",
+         source=_PLACEHOLDERS + '    return (tf.compat.v1.placeholder(tf.float32, (None, n_x), name="X"),\n'
+                                '            tf.compat.v1.placeholder(tf.float32, (None, n_y), name="Y"))\n',
+         scores={"n04_test_create_placeholders": 0}),
+    dict(exercise="n04_create_placeholders", name="no names (X:0 and Y:0 are what later cells feed)",
+         source=_PLACEHOLDERS + "    return (tf.compat.v1.placeholder(tf.float32, (n_x, None)),\n"
+                                "            tf.compat.v1.placeholder(tf.float32, (n_y, None)))\n",
+         scores={"n04_test_create_placeholders": 0}),
+    dict(exercise="n04_create_placeholders", name="a tf.Graph() of its own, not the caller's",
+         source=_PLACEHOLDERS + "    with tf.Graph().as_default():\n"
+                                '        return (tf.compat.v1.placeholder(tf.float32, (n_x, None), name="X"),\n'
+                                '                tf.compat.v1.placeholder(tf.float32, (n_y, None), name="Y"))\n',
+         scores={"n04_test_create_placeholders": 0}),
+    dict(exercise="n04_create_placeholders", name="float64 placeholders",
+         source=_PLACEHOLDERS + '    return (tf.compat.v1.placeholder(tf.float64, (n_x, None), name="X"),\n'
+                                '            tf.compat.v1.placeholder(tf.float64, (n_y, None), name="Y"))\n',
+         scores={"n04_test_create_placeholders": 0}),
+]
