@@ -80,16 +80,6 @@ def in_graph_mode() -> bool:
     return tf is not None and not tf.executing_eagerly()
 
 
-def element_ref(obj) -> dict:
-    """A graph element (tensor, operation, graph variable) of the test's graph, by name."""
-    tf, _v1 = tf_v1()
-    if isinstance(obj, tf.Variable):
-        return {"kind": "var", "name": obj.name}
-    if isinstance(obj, tf.Operation):
-        return {"kind": "op", "name": obj.name}
-    return {"kind": "tensor", "name": obj.name}
-
-
 def send_form(graph, arrays: list) -> dict:
     """The test's graph for the student process: a MetaGraphDef (.npy frame of its bytes) holding the collections
     of variables, tensors and operations (other collections are Python objects that do not cross), and its seed."""

@@ -158,6 +158,13 @@ def graph_element(obj) -> bool:
         return False
 
 
+def graph_ref(obj) -> dict:
+    """A graph element by name, as both sides of a TF1 call write it: {"kind": var | op | tensor, "name": ...}."""
+    tf = sys.modules["tensorflow"]
+    kind = "var" if isinstance(obj, tf.Variable) else "op" if isinstance(obj, tf.Operation) else "tensor"
+    return {"kind": kind, "name": str(obj.name)}
+
+
 def _tf_kind(obj):
     tf = sys.modules.get("tensorflow")
     if tf is None:

@@ -37,7 +37,7 @@ def main(in_fd: int, out_fd: int) -> None:
 
     def make_ref(obj):
         if wire.graph_element(obj):  # an element of the call's graph, by name (the new nodes go back as a GraphDef)
-            return {"t": "ref", "h": 0, "graph": _graph_ref(obj)}
+            return {"t": "ref", "h": 0, "graph": wire.graph_ref(obj)}
         handles[id(obj)] = obj
         cls = type(obj)
         try:
@@ -247,17 +247,10 @@ def _graph_delta(graph, before: set, items: dict, arrays: list) -> dict:
                 arrays.append(wire._npy(np.frombuffer(x.to_proto().SerializeToString(), np.uint8)))
                 added.append({"var": len(arrays) - 1})
             elif isinstance(x, (tf.Tensor, tf.Operation)):
-                added.append(_graph_ref(x))
+                added.append(wire.graph_ref(x))
         if added:
             form["collections"][key] = added
     return form
-
-
-def _graph_ref(obj) -> dict:
-    import tensorflow as tf
-
-    kind = "var" if isinstance(obj, tf.Variable) else "op" if isinstance(obj, tf.Operation) else "tensor"
-    return {"kind": kind, "name": str(obj.name)}
 
 
 def _graph_lookup(graph, ref: dict):

@@ -351,7 +351,7 @@ class Channel:
                 if seen is obj:
                     return {"t": "same", "k": k}
             if wire.graph_element(obj):  # of the test's graph, which crosses with the call (graphwire)
-                return {"t": "ref", "h": 0, "graph": graphwire.element_ref(obj)}
+                return {"t": "ref", "h": 0, "graph": wire.graph_ref(obj)}
             if isinstance(obj, RemoteRef):
                 return {"t": "ref", "h": obj._h}
             if id(obj) in self.rebuilt and self.rebuilt[id(obj)][0] is obj:  # back to the student's own object
