@@ -21,6 +21,7 @@ Slow (every notebook is graded a few times), so `make test` runs it on its own a
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -65,6 +66,7 @@ def _load_cases() -> list[dict]:
 CASES = _load_cases()
 
 
+@functools.cache  # read-only; asked once per wrong answer and per table row
 def _points(assignment: str) -> dict:
     return {_grade_id(c): c["metadata"]["nbgrader"].get("points", 0) for c in _cells(assignment, "solutions")
             if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
