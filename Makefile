@@ -67,16 +67,20 @@ browser-deps:
 	  || echo "chromium is not installed: tests/test_browser.py will be skipped"
 TEST_DEPS += browser-deps
 
-# The parallel pytest run: unit tests, student notebooks up to their first exercise, and every solution
-# notebook under nbval; xdist must keep a notebook's cells on one worker (loadscope). Then, on its own, the
-# grader on every course notebook (it grades two at a time itself; beside nbval both would slow down).
+# First the parallel pytest run: unit tests and the student notebooks up to their first exercise (xdist keeps
+# a notebook's cells on one worker: loadscope). Then every solution notebook under nbval, one at a time and alone
+# on the machine, as a student runs it: the times it prints are the course's real times on this machine (beside
+# another TensorFlow process each notebook took about 1.4 times as long). Then, on its own too, the grader on
+# every course notebook (it grades two at a time itself).
 PYTEST_ARGS ?= -n 2 --dist loadscope
+NBVAL_ARGS := --nbval-lax --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900 \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg
 test: setup $(TEST_DEPS)  ## run every check of the project
 	$(PY) autograder/notebooks.py check
 	$(PY) autograder/lint_notebooks.py
-	$(BIN)/pytest $(PYTEST_ARGS) -p no:cacheprovider --nbval-lax --nbval-kernel-name $(KERNEL) \
-	  --nbval-cell-timeout 900 --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  --ignore tests/test_grading_course.py --ignore tests/test_wrong_answers.py tests solutions
+	$(BIN)/pytest $(PYTEST_ARGS) -p no:cacheprovider $(NBVAL_ARGS) \
+	  --ignore tests/test_grading_course.py --ignore tests/test_wrong_answers.py tests
+	$(BIN)/pytest -p no:cacheprovider $(NBVAL_ARGS) solutions
 	$(BIN)/pytest -p no:cacheprovider tests/test_grading_course.py tests/test_wrong_answers.py
 
 wrong-answers: setup  ## grade the kept wrong answers of every exercise and print the table (ONLY="04 06" for some)

@@ -77,10 +77,11 @@ def pytest_terminal_summary(terminalreporter):
     total = sum(_notebook_seconds.values())
     wall = time.monotonic() - _started
     workers = terminalreporter.config.getoption("numprocesses", None) or 1
-    terminalreporter.write_line(f"{total:8.1f} s  sum of the notebooks' times ({total / 60:.1f} min; each measured "
-                                f"while {workers} worker(s) shared the machine)")
-    terminalreporter.write_line(f"{wall:8.1f} s  wall-clock of this whole run, unit tests included "
-                                f"({wall / 60:.1f} min; budget for the course: 15 min on 2 cores)")
+    how = ("one at a time, as a student runs them" if workers == 1 else
+           f"each while {workers} pytest workers shared the machine: slower than a student's run")
+    terminalreporter.write_line(f"{total:8.1f} s  sum of the notebooks' times ({total / 60:.1f} min, {how}; "
+                                f"budget for the course: 15 min on 2 cores)")
+    terminalreporter.write_line(f"{wall:8.1f} s  wall-clock of this pytest run ({wall / 60:.1f} min)")
     out = Path(os.environ.get("COURSE_ARTIFACTS", "artifacts"))
     out.mkdir(exist_ok=True)
     (out / "notebook_times.json").write_text(json.dumps(
