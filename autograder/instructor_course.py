@@ -9,6 +9,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from needed_cells import is_test_cell
+
 
 def course_layout(source_dir: Path) -> dict[str, list[str]]:
     """{assignment: [notebook names]} of the instructor's folder (solutions/)."""
@@ -62,9 +64,7 @@ def expanded_test_sources(db_url: str, assignment: str, nb: str, source_nb: dict
     are the tests the student must pass; the source notebook holds them as comments only."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    tests = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source_nb["cells"]
-             if c.get("cell_type") == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade")
-             and not c["metadata"]["nbgrader"].get("solution")}
+    tests = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source_nb["cells"] if is_test_cell(c)}
     tests = {gid: "".join(src) if isinstance(src, list) else src for gid, src in tests.items()}
     changed = {}
     with Gradebook(db_url) as gb:

@@ -224,6 +224,12 @@ def _rebound(source: str, shown: set[str]) -> set[str]:
     return rebound
 
 
+def is_test_cell(cell: dict) -> bool:
+    """An autograded test cell, as nbgrader counts them: a code cell marked `grade` and not `solution`."""
+    nbgrader = (cell.get("metadata") or {}).get("nbgrader") or {}
+    return cell.get("cell_type") == "code" and bool(nbgrader.get("grade")) and not nbgrader.get("solution")
+
+
 def needed_cells(cells: list[tuple[str, str]]) -> list[bool]:
     """cells: (kind, source) in notebook order, kind "test" for a test cell, anything else for a cell the trusted
     process may skip. Returns, per cell, whether it must run."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collect import printable
+from needed_cells import is_test_cell
 
 MAX_CELL_OUTPUT = 1 * 2**20        # characters of outputs kept per cell in the feedback
 MAX_NOTEBOOK_OUTPUT = 8 * 2**20    # ... and per notebook
@@ -186,9 +187,7 @@ def alembic_in_process() -> None:
 def points(release_nb: dict) -> dict[str, float]:
     """{grade id: points} of the autograded test cells of a release notebook."""
     return {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"].get("points", 0))
-            for c in release_nb["cells"]
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c["cell_type"] == "code"
-            and not c["metadata"]["nbgrader"].get("solution")}
+            for c in release_nb["cells"] if is_test_cell(c)}
 
 
 def submission_timestamp(folder: Path):
