@@ -2,8 +2,8 @@
 
 A message is a JSON frame followed by binary frames holding NumPy arrays in .npy format. Only plain data
 crosses: None, bool, int, float, complex, str, bytes, list, tuple, set, dict, slice, NumPy arrays and scalars
-of non-object dtypes, TensorFlow tensors and variables (as arrays), and *references* to objects that stay on
-the side that owns them. Decoding never unpickles (np.load(..., allow_pickle=False)) and never calls code of
+of non-object dtypes, TensorFlow tensors and variables (as arrays), pandas DataFrames and Series (as typed
+columns: _frame_form), and *references* to objects that stay on the side that owns them. Decoding never unpickles (np.load(..., allow_pickle=False)) and never calls code of
 the other side: a student object reaches the grader only as plain values or as an opaque reference.
 
 This file is copied into the sandbox (the student side needs it to answer); it imports nothing from the course.
@@ -35,6 +35,7 @@ MAX_INT_DIGITS = 4000
 MAX_JSON_FRAME = 64 << 20
 MAX_JSON_DEPTH = 2 * MAX_DEPTH + 16   # encode() uses two JSON levels per container level, plus the message
 MAX_JSON_VALUES = 4_000_000
+MAX_COLUMNS = 1_000        # columns of a DataFrame
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
@@ -223,6 +224,16 @@ def encode(obj, arrays: list[bytes], make_ref, depth: int = 0, rich: list | None
     if t is type and (obj in (bool, int, float, complex, str, bytes, list, tuple, dict, set)
                       or (issubclass(obj, np.generic) and obj.__module__ == "numpy")):
         return {"t": "type", "v": obj.__name__}
+    if _is_frame(obj):
+        if rich is not None:  # one object where the caller had one: f(train, [train, dev]) sees train twice
+            for k, seen in enumerate(rich):
+                if seen is obj:
+                    return {"t": "same", "k": k}
+        out = _frame_form(obj, arrays)
+        if rich is not None:
+            rich.append(obj)
+            out["s"] = len(rich) - 1
+        return out
     kind = _tf_kind(obj)
     if kind is not None:
         if kind == "var" and rich is not None:
@@ -291,6 +302,11 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0, made: list |
             tf = sys.modules["tensorflow"]
             return tf.Variable(array) if value.get("var") else tf.constant(array)
         return array
+    if tag in ("frame", "series"):
+        frame = _frame_from(value, arrays)
+        if "s" in value and made is not None:
+            made.append(frame)
+        return frame
     if tag == "same":
         k = value.get("k")
         if made is None or type(k) is not int or not 0 <= k < len(made):
@@ -313,6 +329,148 @@ def decode(value, arrays: list[bytes], resolve_ref, depth: int = 0, made: list |
     if tag == "ref":
         return resolve_ref(value)
     raise WireError(f"unknown tag {tag!r}")
+
+
+# ---------------------------------------------------------------- pandas: DataFrames and Series as typed columns
+def _is_frame(obj) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and type(obj) in (pd.DataFrame, pd.Series)
+
+
+def _column_form(values, arrays: list) -> dict:
+    """One column (or an index) as data: {"k": "num", "i": .npy frame} for a NumPy dtype (numbers, booleans,
+    datetimes), {"k": "str"|"object", "v": [str or None]} for strings, {"k": "cat", "cats": column, "codes": .npy,
+    "ordered": bool} for a categorical of such categories. Anything else (mixed objects, nullable extension
+    dtypes other than str) is Unsendable."""
+    pd = sys.modules["pandas"]
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        arrays.append(_npy(np.asarray(cat.codes)))
+        return {"k": "cat", "cats": _column_form(pd.Index(cat.categories), arrays), "codes": len(arrays) - 1,
+                "ordered": bool(cat.ordered)}
+    if isinstance(dtype, np.dtype) and not dtype.hasobject:
+        arrays.append(_npy(np.asarray(values)))
+        return {"k": "num", "i": len(arrays) - 1}
+    kind = "str" if isinstance(dtype, pd.StringDtype) else "object" if dtype == np.dtype(object) else None
+    if kind is not None:
+        out = []
+        for x in np.asarray(values, dtype=object):
+            if type(x) is str:
+                out.append(x)
+            elif x is None or (type(x) is float and x != x) or x is pd.NA:
+                out.append(None)  # a missing value
+            else:
+                raise Unsendable(f"a column of {type(x).__name__} objects cannot cross (only numbers and strings)")
+        return {"k": kind, "v": out}
+    raise Unsendable(f"a pandas column of dtype {str(dtype)[:40]} cannot cross (only numbers, strings, categories)")
+
+
+def _label_form(label):
+    if label is None or type(label) in (bool, int, str) or (type(label) is float and math.isfinite(label)):
+        return label
+    if isinstance(label, np.generic) and not np.dtype(type(label)).hasobject:
+        return _label_form(label.item())
+    raise Unsendable(f"a column or index name of type {type(label).__name__} cannot cross")
+
+
+def _frame_form(obj, arrays: list) -> dict:
+    """A DataFrame or Series as {"t": "frame"|"series", "names": [labels], "cols": [column forms], "index": ...}:
+    each column with its dtype, the index as a range or as a column (no MultiIndex), never a pickle."""
+    pd = sys.modules["pandas"]
+    series = isinstance(obj, pd.Series)
+    frame = obj.to_frame() if series else obj
+    if frame.shape[1] > MAX_COLUMNS:
+        raise Unsendable(f"a DataFrame of more than {MAX_COLUMNS} columns cannot cross")
+    if isinstance(frame.columns, pd.MultiIndex) or isinstance(frame.index, pd.MultiIndex):
+        raise Unsendable("a DataFrame with a MultiIndex cannot cross")
+    index = frame.index
+    if type(index) is pd.RangeIndex:
+        index_form = {"range": [int(index.start), int(index.stop), int(index.step)]}
+    else:
+        index_form = {"col": _column_form(index, arrays)}
+    index_form["name"] = _label_form(index.name)
+    return {"t": "series" if series else "frame", "n": int(len(frame)),
+            "names": [_label_form(obj.name)] if series else [_label_form(c) for c in frame.columns],
+            "cols": [_column_form(frame.iloc[:, j], arrays) for j in range(frame.shape[1])], "index": index_form}
+
+
+def _column_from(form, arrays: list, n: int):
+    """The inverse of _column_form, checked: a column of n values (WireError when anything is off)."""
+    pd = sys.modules.get("pandas") or __import__("pandas")
+    if type(form) is not dict:
+        raise WireError("bad pandas column")
+    kind = form.get("k")
+    if kind == "num":
+        index = form.get("i")
+        if type(index) is not int or not 0 <= index < len(arrays):
+            raise WireError("bad array index")
+        values = _load_npy(arrays[index])
+        if values.ndim != 1 or len(values) != n:
+            raise WireError("a pandas column of the wrong shape")
+        return values
+    if kind in ("str", "object"):
+        values = form.get("v")
+        if type(values) is not list or len(values) != n or not all(x is None or type(x) is str for x in values):
+            raise WireError("a pandas string column that is not a list of strings of the right length")
+        if kind == "str":
+            return pd.array(values, dtype="str")
+        return np.array([np.nan if x is None else x for x in values], dtype=object)
+    if kind == "cat":
+        index = form.get("codes")
+        if type(index) is not int or not 0 <= index < len(arrays) or type(form.get("ordered")) is not bool:
+            raise WireError("bad categorical column")
+        codes = _load_npy(arrays[index])
+        cats_form = form.get("cats")
+        if type(cats_form) is not dict or cats_form.get("k") == "cat":
+            raise WireError("bad categories")
+        length = len(cats_form["v"]) if type(cats_form.get("v")) is list else None
+        if length is None:
+            i = cats_form.get("i")
+            if type(i) is not int or not 0 <= i < len(arrays):
+                raise WireError("bad categories")
+            length = len(_load_npy(arrays[i]))
+        cats = _column_from(cats_form, arrays, length)
+        if codes.ndim != 1 or len(codes) != n or codes.dtype.kind not in "iu" or \
+                (len(codes) and (codes.min() < -1 or codes.max() >= length)):
+            raise WireError("bad categorical codes")
+        try:
+            return pd.Categorical.from_codes(codes, categories=pd.Index(cats), ordered=form["ordered"])
+        except (ValueError, TypeError) as exc:
+            raise WireError(f"bad categorical column: {exc}") from None
+    raise WireError(f"unknown pandas column kind {str(kind)[:20]!r}")
+
+
+def _frame_from(value: dict, arrays: list):
+    """The DataFrame or Series of a _frame_form, rebuilt with its columns' dtypes and its index."""
+    pd = sys.modules.get("pandas") or __import__("pandas")
+    n, names, cols, index = value.get("n"), value.get("names"), value.get("cols"), value.get("index")
+    if type(n) is not int or n < 0 or type(names) is not list or type(cols) is not list or len(names) != len(cols) \
+            or len(cols) > MAX_COLUMNS or type(index) is not dict:
+        raise WireError("bad DataFrame")
+    if value["t"] == "series" and len(cols) != 1:
+        raise WireError("a Series of more than one column")
+    for name in [*names, index.get("name")]:
+        if not (name is None or type(name) in (bool, int, float, str)):
+            raise WireError("bad pandas label")
+    if "range" in index:
+        bounds = index["range"]
+        if type(bounds) is not list or len(bounds) != 3 or not all(type(b) is int for b in bounds) or \
+                bounds[2] == 0 or len(range(*bounds)) != n:
+            raise WireError("bad RangeIndex")
+        labels = pd.RangeIndex(*bounds, name=index.get("name"))
+    else:
+        labels = pd.Index(_column_from(index.get("col"), arrays, n), name=index.get("name"))
+    columns = [_column_from(c, arrays, n) for c in cols]
+    try:
+        if value["t"] == "series":
+            return pd.Series(columns[0], index=labels, name=names[0], copy=False)
+        frame = pd.DataFrame(dict(enumerate(columns)), index=labels)
+        if names:
+            frame.columns = pd.Index(names)
+        return frame
+    except (ValueError, TypeError) as exc:
+        raise WireError(f"bad DataFrame: {exc}") from None
 
 
 # ---------------------------------------------------------------- rich objects as data (both sides)

@@ -17,13 +17,14 @@ import warnings
 
 import numpy as np
 
-from builtins import (BaseException, Exception, KeyError, TypeError, ValueError, bool, callable, dict,  # noqa: A004
-                      getattr, id, int, isinstance, len, list, repr, str, type)
+from builtins import (BaseException, Exception, KeyError, TypeError, ValueError, any, bool, callable,  # noqa: A004
+                      dict, enumerate, getattr, id, int, isinstance, len, list, repr, str, tuple, type, zip)
 
 import plainwire as wire
 from cellshell import CappedText, CellShell
 
 MAX_ITEMS = 1_000_000
+MAX_SNAPSHOT = 128 << 20  # bytes of arrays and frames a call's arguments are copied to compare (_changed_arguments)
 
 
 def main(in_fd: int, out_fd: int) -> None:
@@ -124,6 +125,7 @@ def main(in_fd: int, out_fd: int) -> None:
                 args = wire.decode(request.get("args", []), blobs, resolver(blobs, made), made=made)
                 kwargs = wire.decode(request.get("kwargs", {"t": "dict", "k": [], "v": []}), blobs,
                                      resolver(blobs, made), made=made)
+                before = _snapshots(args, kwargs) if op == "call" else None
                 out = CappedText(cells.output_limit)
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                     try:
@@ -157,6 +159,8 @@ def main(in_fd: int, out_fd: int) -> None:
                 reply = {"ok": error is None, "value": wire.encode(value, arrays, make_ref), "error": error,
                          "stdout": out.value(),
                          "state": wire.encode([wire.state_of(m) for m in made], arrays, _no_ref) if made else []}
+                if before is not None:  # which plain arguments the call changed in place (they stay here)
+                    reply["changed"] = _changed_arguments(before, args, kwargs)
                 if call_graph and error is None:
                     reply["graph"] = _graph_delta(*call_graph, arrays)
         except Exception as exc:  # noqa: BLE001
@@ -167,6 +171,65 @@ def main(in_fd: int, out_fd: int) -> None:
             in_graph.close()
             current_graph[0] = None
         wire.send(out_fd, reply, arrays)
+
+
+def _snapshot(value, room: list, depth: int = 0):
+    """A copy of what a call could change in place in a plain argument: an array, a DataFrame or Series, a list,
+    dict or tuple of them (a list's or dict's items by identity too); None for the rest (immutable values,
+    references, rich objects whose state goes back anyway), and past MAX_SNAPSHOT bytes in all (room)."""
+    if depth > wire.MAX_DEPTH:
+        return None
+    if type(value) is np.ndarray or wire._is_frame(value):
+        room[0] -= value.nbytes if type(value) is np.ndarray else int(np.sum(value.memory_usage(index=True)))
+        if room[0] < 0:
+            return None
+        return ("array", value.copy()) if type(value) is np.ndarray else ("frame", value.copy(deep=True))
+    if type(value) in (list, tuple):
+        return (type(value).__name__, list(value), [_snapshot(x, room, depth + 1) for x in value])
+    if type(value) is dict:
+        return ("dict", list(value.items()), [_snapshot(x, room, depth + 1) for x in value.values()])
+    return None
+
+
+def _changed(snap, now) -> bool:
+    if snap is None:
+        return False
+    kind, old = snap[0], snap[1]
+    if kind == "array":
+        if old.shape != now.shape or old.dtype != now.dtype:
+            return True
+        try:
+            return not np.array_equal(old, now, equal_nan=old.dtype.kind in "fc")
+        except TypeError:
+            return not np.array_equal(old, now)
+    if kind == "frame":
+        return not (old.equals(now) and list(old.dtypes) == list(now.dtypes))
+    items = list(now.items()) if kind == "dict" else list(now)
+    if len(items) != len(old) or any((a[0] is not b[0] or a[1] is not b[1]) if kind == "dict" else a is not b
+                                     for a, b in zip(old, items)):
+        return True  # an item added, removed or replaced
+    values = [v for _k, v in items] if kind == "dict" else items
+    return any(_changed(s, v) for s, v in zip(snap[2], values))
+
+
+def _snapshots(args: list, kwargs: dict) -> list:
+    room = [MAX_SNAPSHOT]
+    return [(i, _snapshot(a, room)) for i, a in enumerate(args)] + \
+        [(str(k), _snapshot(v, room)) for k, v in kwargs.items()]
+
+
+def _changed_arguments(before: list, args: list, kwargs: dict) -> list:
+    """The positions (int) and keyword names (str) of the arguments the call changed in place, compared with
+    their copies taken before it (the report grader_judge.changed_arguments gives the tests: these changes never
+    reach the grader's objects, which crossed as copies)."""
+    out = []
+    for key, snap in before:
+        try:
+            if _changed(snap, args[key] if type(key) is int else kwargs[key]):
+                out.append(key)
+        except Exception:  # noqa: BLE001 (e.g. a frame the call made incomparable: changed)
+            out.append(key)
+    return out
 
 
 def _rebuild_rich(form: dict, blobs: list, resolve, made=None):

@@ -335,6 +335,8 @@ class Channel:
         self.rebuilt: dict = {}  # id(a Keras object rebuilt here) -> (it, the handle of the student's original)
         self.watched = None     # (namespace, {name: value}) of a test cell: the student's names as last synced
         self.graph = None       # the test's tf.Graph during a TF1 call (graphwire)
+        self.changed = None     # the arguments the last call changed in place, as the student process reports
+                                # them (grader_judge.changed_arguments); None before the first call
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -427,6 +429,8 @@ class Channel:
                 reply, blobs = self.sandbox.request(message, arrays, self.deadline())
         except SandboxError as exc:
             raise StudentProcessError(str(exc)) from None
+        if op == "call":
+            self.changed = _changed_report(reply.get("changed", []), len(args), kwargs)
         text = reply.get("stdout") or ""
         if isinstance(text, str) and text and not self.tainted:
             print(text[: self.limits.output_chars], end="" if text.endswith("\n") else "\n")
@@ -457,6 +461,19 @@ class Channel:
             for obj, new in zip(rich, state):
                 _apply_state(obj, new)
         return value
+
+
+def _changed_report(report, n_args: int, kwargs: dict) -> list:
+    """The student process's report of the arguments a call changed in place, checked: positions below n_args
+    and names of the call's keyword arguments, each once, in order."""
+    if type(report) is not list:
+        raise StudentProcessError("the student process sent back a malformed report of changed arguments")
+    out = []
+    for key in report:
+        if not ((type(key) is int and 0 <= key < n_args) or (type(key) is str and key in kwargs)) or key in out:
+            raise StudentProcessError("the student process sent back a malformed report of changed arguments")
+        out.append(key)
+    return out
 
 
 class StudentCodeError(Exception):
@@ -507,10 +524,23 @@ def submitted_source(obj) -> str:
     return inspect.getsource(obj)
 
 
+def changed_arguments() -> list:
+    """The arguments that the last call of a student's function changed in place: their positions (int) and
+    keyword names (str), in the call's order; [] when it changed none. Arguments cross as copies (README,
+    "Mutation changes nothing"), so a test's own objects never show such a change: this report, made by the
+    student process, comparing each plain argument (arrays, DataFrames and Series, lists, dicts and tuples of
+    them) with a copy taken before the call, is how a test sees it. Tests import it as `from grader_judge import
+    changed_arguments`, comparing their objects directly in a Jupyter kernel, where the import fails."""
+    if _CHANNEL is None or _CHANNEL.changed is None:
+        raise LookupError("changed_arguments(): no function of the student's has been called yet")
+    return list(_CHANNEL.changed)
+
+
 def _judge_module():
     """`grader_judge`, importable by the instructor's test cells in this process only."""
     module = types.ModuleType("grader_judge")
     module.submitted_source = submitted_source
+    module.changed_arguments = changed_arguments
     sys.modules["grader_judge"] = module
 
 

@@ -437,3 +437,73 @@ def test_graph_allow_list_accepts_the_course_graphs():
         v1.global_variables_initializer()
 
     graphwire.check_graph_def(_graph_def(build))
+
+
+# ------------------------------------------------------------------ 98_frames: DataFrames, arguments changed in place
+FRAMES = ROOT / "tests" / "fixtures" / "judge_frames" / "solutions"
+CENTERED_OK = "def centered(x):\n    return x - x.mean()\n"
+FILLED_OK = "def filled(frame, column):\n    return frame.fillna({column: frame[column].median()})\n"
+FRAMES_CASES = {
+    "perfect": ({"j98_centered": CENTERED_OK, "j98_filled": FILLED_OK}, 2),
+    # the right values, but computed in the caller's array / frame: in the grader's process the test's own
+    # objects never change (they crossed as copies), so only changed_arguments() can tell
+    "overwrites_array": ({"j98_centered": "def centered(x):\n    x -= x.mean()\n    return x\n",
+                          "j98_filled": FILLED_OK}, 1),
+    "fills_in_place": ({"j98_centered": CENTERED_OK,
+                        "j98_filled": "def filled(frame, column):\n"
+                                      "    frame.fillna({column: frame[column].median()}, inplace=True)\n"
+                                      "    return frame\n"}, 1),
+}
+
+
+def test_frames_cross_and_changed_arguments_report_mutation(tmp_path):
+    """A DataFrame (float, str, categorical and int columns, a named string index) crosses both ways as a real
+    DataFrame; a function that overwrites its input array, or fills the given frame in place, is caught by
+    grader_judge.changed_arguments() (the test's own objects are copies there, unchanged); an honest one is not."""
+    rows = _graded_cases(tmp_path, FRAMES, "98_frames", FRAMES_CASES)
+    assert rows["overwrites_array"].scores["j98_test_centered"] == 0.0
+    assert rows["fills_in_place"].scores["j98_test_filled"] == 0.0
+    html = (tmp_path / "out" / "feedback" / "fills_in_place" / "98_frames" / "98_frames.html").read_text()
+    assert "leave the frame unchanged: fill a copy" in html
+
+
+def test_plainwire_frames_round_trip_typed_and_refuse_malformed():
+    import pandas as pd
+
+    import plainwire as wire
+
+    def no_ref(obj):
+        raise wire.Unsendable(type(obj).__name__)
+
+    frame = pd.DataFrame({"x": [1.5, np.nan, 2.0], "s": ["a", None, "c"], "c": pd.Categorical(["u", "v", "u"]),
+                          "t": pd.to_datetime(["2020-01-01"] * 3), 7: [True, False, True]},
+                         index=pd.Index([10, 20, 40], name="row"))
+    for value in (frame, frame["s"], frame.reset_index(drop=True), frame.iloc[:0], pd.Series([1, 2], name=None)):
+        arrays: list[bytes] = []
+        form = wire.encode(value, arrays, no_ref)
+        assert "pickle" not in json.dumps(form)
+        back = wire.decode(form, arrays, None)
+        assert type(back) is type(value)
+        (pd.testing.assert_frame_equal if isinstance(value, pd.DataFrame) else pd.testing.assert_series_equal)(
+            back, value)
+    rich: list = []
+    arrays = []
+    form = wire.encode([frame, [frame, frame["x"]]], arrays, no_ref, rich=rich)
+    made: list = []
+    first, (again, _series) = wire.decode(form, arrays, None, made=made)
+    assert first is again and len(made) == len(rich) == 2  # one object where the caller had one
+    for bad in (pd.DataFrame({"o": [object()]}), pd.DataFrame({"i": pd.array([1, None], dtype="Int64")}),
+                pd.DataFrame({"x": [1]}, index=pd.MultiIndex.from_tuples([(1, 2)]))):
+        with pytest.raises(wire.Unsendable):
+            wire.encode(bad, [], no_ref)
+    arrays = []
+    good = wire.encode(frame, arrays, no_ref)
+    broken = [dict(good, n=4), dict(good, names=["x"]), dict(good, index={"range": [0, 3, 0]}),
+              dict(good, cols=[{"k": "str", "v": ["a", 1, "c"]}] + good["cols"][1:]),
+              dict(good, cols=[{"k": "num", "i": 99}] + good["cols"][1:]),
+              dict(good, cols=[{"k": "pickle", "v": "x"}] + good["cols"][1:]),
+              dict(good, cols=[good["cols"][0], good["cols"][1], dict(good["cols"][2], codes=0)] + good["cols"][3:]),
+              dict(good, names=[{"t": "ref"}] * 5), dict(good, t="series")]
+    for form in broken:
+        with pytest.raises(wire.WireError):
+            wire.decode(form, arrays, None)
