@@ -1,5 +1,6 @@
-"""Wrong answers to 11's exercises (format: tests/test_wrong_answers.py). 11 is graded in the sandbox, where a
-failed hidden check reads "a check of this cell failed": the points are what these cases pin down."""
+"""Wrong answers to 11's exercises (format: tests/test_wrong_answers.py). 11 is graded in the trusted process, where
+the frames passed to preprocess cross as copies: the two answers that change them in place are caught by
+grader_judge.changed_arguments() (autograder/README.md, "Mutation changes nothing")."""
 
 PRE = "# GRADED FUNCTION: preprocess\ndef preprocess(train, frames, columns):\n"
 MEDIAN = "    median = train[\"total_bedrooms\"].median()\n"
@@ -45,6 +46,13 @@ WRONG_ANSWERS = [
     dict(exercise="n11_preprocess", name="fills the missing values in the caller's frames (mutates its inputs)",
          source=PRE + MEDIAN + "    for f in frames:\n"
                       "        f[\"total_bedrooms\"] = f[\"total_bedrooms\"].fillna(median)\n"
+                      "    mean, std = train[columns].mean(), train[columns].std(ddof=0)\n"
+                      "    return [((f[columns] - mean) / std).to_numpy(np.float32) for f in frames]\n",
+         scores={"n11_test_preprocess": 0}),
+    dict(exercise="n11_preprocess", name="fillna(inplace=True) on the caller's frames (mutates its inputs)",
+         source=PRE + MEDIAN + "    for f in frames:\n"
+                      "        f.fillna({\"total_bedrooms\": median}, inplace=True)\n"
+                      "    train.fillna({\"total_bedrooms\": median}, inplace=True)\n"
                       "    mean, std = train[columns].mean(), train[columns].std(ddof=0)\n"
                       "    return [((f[columns] - mean) / std).to_numpy(np.float32) for f in frames]\n",
          scores={"n11_test_preprocess": 0}),
