@@ -38,7 +38,7 @@ import numpy as np
 import graphwire
 import plainwire as wire
 from cellshell import CellShell
-from needed_cells import needed_cells
+from needed_cells import is_test_cell, needed_cells
 from sandbox import Limits, Sandbox, SandboxError
 
 _GONE = object()
@@ -591,11 +591,6 @@ def _joined(nb: dict) -> dict:
     return nb
 
 
-def _is_test(cell) -> bool:
-    nbg = cell.get("metadata", {}).get("nbgrader", {})
-    return cell["cell_type"] == "code" and nbg.get("grade") and not nbg.get("solution")
-
-
 def grade(job: dict) -> dict:
     global _CHANNEL
     limits = Limits(**job.get("limits", {}))
@@ -676,7 +671,7 @@ def grade(job: dict) -> dict:
                     if _instructor_cell(shell, cell["source"], limits, messages, len(feedback)):
                         break
                 continue
-            if _is_test(cell):
+            if is_test_cell(cell):
                 # nbgrader expands `### AUTOTEST` / `### HASHED AUTOTEST` lines when it generates the assignment;
                 # the grader hands over each test cell's source as the gradebook keeps it (hidden-test markers
                 # kept): that is the code that awards the points. The feedback shows the release's public part.
@@ -774,7 +769,7 @@ def _cells_to_run(cells: list) -> tuple[list[bool], int]:
     """Per cell, whether the trusted process must run the instructor's version (a test depends on it), and the
     index of the last graded code cell (a test, or an answer graded by hand, whose outputs the formgrader shows)."""
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
-    flags = needed_cells([("test" if _is_test(cells[i]) else "other", cells[i]["source"]) for i in code])
+    flags = needed_cells([("test" if is_test_cell(cells[i]) else "other", cells[i]["source"]) for i in code])
     needed = [False] * len(cells)
     for i, flag in zip(code, flags):
         needed[i] = flag
