@@ -21,6 +21,13 @@ _X_Y = ('x = tf.compat.v1.placeholder(tf.float32, shape=(), name="x")\n'
         'y = tf.compat.v1.placeholder(tf.float32, shape=(), name="y")\n'
         "f = x * x * y + y + 2\n")
 
+
+def _f_graph(rest: str) -> str:
+    """f_and_gradient building x, y and f in a graph of its own, then `rest` (indented for that block)."""
+    return (_F + "    with tf.Graph().as_default():\n" + "".join(f"        {line}\n" for line in _X_Y.splitlines())
+            + rest)
+
+
 WRONG_ANSWERS = [
     # ------------------------------------------------------------------ linear_function
     dict(exercise="n04_linear_function", name="NumPy: W @ X + b, no graph",
@@ -84,28 +91,22 @@ WRONG_ANSWERS = [
          scores={"n04_test_one_hot_matrix": 0}),
     # ------------------------------------------------------------------ f_and_gradient
     dict(exercise="n04_f_and_gradient", name="the derivatives written by hand, not tf.gradients",
-         source=_F + "    with tf.Graph().as_default():\n"
-                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
-                + "        df_dx, df_dy = 2 * x * y, x * x + 1\n"
-                  "        with tf.compat.v1.Session() as session:\n"
-                  "            values = session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value})\n"
-                  "    return tuple(float(value) for value in values)\n",
+         source=_f_graph("        df_dx, df_dy = 2 * x * y, x * x + 1\n"
+                         "        with tf.compat.v1.Session() as session:\n"
+                         "            values = session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value})\n"
+                         "    return tuple(float(value) for value in values)\n"),
          scores={"n04_test_f_and_gradient": 0}),
     dict(exercise="n04_f_and_gradient", name="three sess.run calls, one per value",
-         source=_F + "    with tf.Graph().as_default():\n"
-                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
-                + "        df_dx, df_dy = tf.gradients(f, [x, y])\n"
-                  "        with tf.compat.v1.Session() as session:\n"
-                  "            feed = {x: x_value, y: y_value}\n"
-                  "            values = [session.run(t, feed_dict=feed) for t in (f, df_dx, df_dy)]\n"
-                  "    return tuple(float(value) for value in values)\n",
+         source=_f_graph("        df_dx, df_dy = tf.gradients(f, [x, y])\n"
+                         "        with tf.compat.v1.Session() as session:\n"
+                         "            feed = {x: x_value, y: y_value}\n"
+                         "            values = [session.run(t, feed_dict=feed) for t in (f, df_dx, df_dy)]\n"
+                         "    return tuple(float(value) for value in values)\n"),
          scores={"n04_test_f_and_gradient": 0}),
     dict(exercise="n04_f_and_gradient", name="NumPy float32 values returned, not Python floats",
-         source=_F + "    with tf.Graph().as_default():\n"
-                + "".join(f"        {line}\n" for line in _X_Y.splitlines())
-                + "        df_dx, df_dy = tf.gradients(f, [x, y])\n"
-                  "        with tf.compat.v1.Session() as session:\n"
-                  "            return tuple(session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value}))\n",
+         source=_f_graph("        df_dx, df_dy = tf.gradients(f, [x, y])\n"
+                         "        with tf.compat.v1.Session() as session:\n"
+                         "            return tuple(session.run([f, df_dx, df_dy], feed_dict={x: x_value, y: y_value}))\n"),
          scores={"n04_test_f_and_gradient": 0}),
     # ------------------------------------------------------------------ create_placeholders
     dict(exercise="n04_create_placeholders", name="one row per example: shape (None, n_x)",
