@@ -44,6 +44,10 @@ c.FileNameCollectorPlugin.named_regexp = (
 # its 12 wrong answers each 0 on their test with their message (2026-12-03).
 # 11 too, once DataFrames cross as typed columns and grader_judge.changed_arguments() reports in-place changes:
 # perfect 7/7, untouched 0/7, its 13 wrong answers each 0 on their test (2026-12-03).
+# 04 too, once the Session.run calls of its functions are recorded in the student process and re-run here against
+# the op allow-list (grader_judge.session_runs; 04's check_graph_runs compares the returned value with the re-run):
+# perfect 12/12, untouched 0/12, its 24 wrong answers (a forged record and a tf.numpy_function included) each 0 on
+# their test (2026-12-03).
 # One name per line: take a line off once its notebook's perfect submission gets full marks and an untouched one 0
 # in trusted mode.
 c.CourseGrader.tests_in_sandbox = [

@@ -129,7 +129,8 @@ def main(in_fd: int, out_fd: int) -> None:
                                      resolver(blobs, made), made=made)
                 before = _snapshots(args, kwargs) if op == "call" else None
                 out = CappedText(cells.output_limit)
-                recorder = _SessionRecorder() if op == "call" else contextlib.nullcontext()
+                recorder = _SessionRecorder() if op == "call" and request.get("record_sessions") is True \
+                    else contextlib.nullcontext()
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), recorder:
                     try:
                         if op == "call":
@@ -164,7 +165,7 @@ def main(in_fd: int, out_fd: int) -> None:
                          "state": wire.encode([wire.state_of(m) for m in made], arrays, _no_ref) if made else []}
                 if before is not None:  # which plain arguments the call changed in place (they stay here)
                     reply["changed"] = _changed_arguments(before, args, kwargs)
-                if op == "call" and recorder.runs is not None:  # the Session.run calls it made (grader re-runs)
+                if isinstance(recorder, _SessionRecorder) and recorder.runs is not None:  # the Session.run calls it made (grader re-runs)
                     reply["session_runs"] = wire.encode(recorder.form(), arrays, _no_ref)
                 if call_graph and error is None:
                     reply["graph"] = _graph_delta(*call_graph, arrays)

@@ -338,6 +338,7 @@ class Channel:
         self.changed = None     # the arguments the last call changed in place, as the student process reports
                                 # them (grader_judge.changed_arguments); None before the first call
         self.session_log: list = []  # the last calls' Session.run records (grader_judge.session_runs), newest last
+        self.record_sessions = False  # ask the student process to record them (a notebook that reads them)
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -418,6 +419,8 @@ class Channel:
         make_ref = self.ref_maker(arrays, rich)
         message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, make_ref, rich=rich),
                    "kwargs": wire.encode(dict(kwargs), arrays, make_ref, rich=rich), **extra}
+        if op == "call" and self.record_sessions:
+            message["record_sessions"] = True
         # A TF1 test: the default graph crosses as a MetaGraphDef, the call's new nodes come back as a GraphDef
         # checked against graphwire's allow-list, imported into the test's graph, then run by the test's Session.
         graph = None
@@ -668,6 +671,8 @@ def grade(job: dict) -> dict:
     shell = CellShell(limits.output_chars)
     _judge_module()
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
+    # the student process records Session.run calls only for a notebook whose cells ask for them
+    _CHANNEL.record_sessions = any("session_runs" in c["source"] for c in source["cells"] if c["cell_type"] == "code")
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     said_own_values = False  # the note that tests use the grader's own values, once per notebook
