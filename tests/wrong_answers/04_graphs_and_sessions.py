@@ -65,7 +65,7 @@ WRONG_ANSWERS = [
     dict(exercise="n04_sigmoid", name="a float64 placeholder (returns float64)",
          source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float64, name="x")\n'
                                   "sigma = tf.sigmoid(x)", "sigma, feed_dict={x: z}"),
-         scores={"n04_test_sigmoid": 0}),
+         scores={"n04_test_sigmoid": 0}, says="as float32 (a tf.float32 placeholder)"),
     dict(exercise="n04_sigmoid", name="the value computed by a Python callback in the graph (tf.numpy_function)",
          source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float32, name="x")\n'
                                   "tf.sigmoid(x)\n"
@@ -99,7 +99,7 @@ WRONG_ANSWERS = [
          scores={"n04_test_one_hot_matrix": 0}),
     dict(exercise="n04_one_hot_matrix", name="depth 4, the public example's C",
          source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=4, axis=0)", "encoded"),
-         scores={"n04_test_one_hot_matrix": 0}),
+         scores={"n04_test_one_hot_matrix": 0}, says="one row per class: depth=C"),
     dict(exercise="n04_one_hot_matrix", name="integer one-hot (dtype int32)",
          source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=C, axis=0, dtype=tf.int32)",
                                   "encoded"),
@@ -121,7 +121,7 @@ WRONG_ANSWERS = [
                   "            feed = {x: x_value, y: y_value}\n"
                   "            values = [session.run(t, feed_dict=feed) for t in (f, df_dx, df_dy)]\n"
                   "    return tuple(float(value) for value in values)\n",
-         scores={"n04_test_f_and_gradient": 0}),
+         scores={"n04_test_f_and_gradient": 0}, says="fetch f and both derivatives in one sess.run"),
     dict(exercise="n04_f_and_gradient", name="NumPy float32 values returned, not Python floats",
          source=_F + "    with tf.Graph().as_default():\n"
                 + "".join(f"        {line}\n" for line in _X_Y.splitlines())
