@@ -44,6 +44,9 @@ c.FileNameCollectorPlugin.named_regexp = (
 # its 12 wrong answers each 0 on their test with their message (2026-12-03).
 # 11 too, once DataFrames cross as typed columns and grader_judge.changed_arguments() reports in-place changes:
 # perfect 7/7, untouched 0/7, its 13 wrong answers each 0 on their test (2026-12-03).
+# 12 too: a tf.distribute strategy crosses as its description, the model back as config + weights + compile config,
+# the scope requirement read from the submitted source (ast), never from the student process: perfect 5/5,
+# untouched 0/5, its 12 wrong answers each 0 on their test with their message (2026-12-03).
 # One name per line: take a line off once its notebook's perfect submission gets full marks and an untouched one 0
 # in trusted mode.
 c.CourseGrader.tests_in_sandbox = [

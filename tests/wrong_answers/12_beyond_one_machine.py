@@ -46,7 +46,8 @@ WRONG_ANSWERS = [
     dict(exercise="n12_make_mnist_model", name="metrics passed positionally (Keras 3: loss_weights)",
          source=_model(compile_="model.compile(keras.optimizers.Adam({lr}), \"sparse_categorical_crossentropy\", "
                                 "[\"accuracy\"])"),
-         scores={"n12_test_make_mnist_model": 0}),
+         scores={"n12_test_make_mnist_model": 0},
+         says='the compiled model must train'),
     dict(exercise="n12_make_mnist_model", name="the default strategy's scope, not the argument's",
          source=MODEL.replace("import keras\n", "import keras\nimport tensorflow as tf\n") + "    with tf.distribute.get_strategy().scope():\n        model = "
                 + LAYERS.format(hidden="hidden", out="softmax") + "\n        " + COMPILE.format(lr="learning_rate")
@@ -57,6 +58,14 @@ WRONG_ANSWERS = [
          source=MODEL.replace("def make_mnist_model", "def build(hidden):\n    return " + LAYERS.format(
              hidden="hidden", out="softmax") + "\n\n\ndef make_mnist_model") + "    model = build(hidden)\n"
                 + "    with strategy.scope():\n        " + COMPILE.format(lr="learning_rate") + "\n    return model\n",
+         scores={"n12_test_make_mnist_model": 0},
+         says="create the model inside `with strategy.scope():`"),
+    dict(exercise="n12_make_mnist_model", name="built outside the scope, disguised in its own process",
+         # passed the old in-sandbox checks' isinstance and _distribution_strategy tests; here the source decides
+         source=MODEL + "    import tensorflow as tf\n    model = " + LAYERS.format(hidden="hidden", out="softmax")
+                + "\n    " + COMPILE.format(lr="learning_rate") + "\n"
+                + "    tf.distribute.DistributedValues = object  # every variable 'is mirrored' to isinstance here\n"
+                + "    model.optimizer._distribution_strategy = strategy\n    return model\n",
          scores={"n12_test_make_mnist_model": 0},
          says="create the model inside `with strategy.scope():`"),
     # Exercise 2: make_tf_config
