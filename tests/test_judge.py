@@ -507,3 +507,29 @@ def test_plainwire_frames_round_trip_typed_and_refuse_malformed():
     for form in broken:
         with pytest.raises(wire.WireError):
             wire.decode(form, arrays, None)
+
+
+def test_strategies_cross_as_their_description():
+    """A tf.distribute strategy crosses as what it is (the default one, or a MirroredStrategy over local
+    devices), never as an object; the student process makes one per device list and reuses it (12's
+    make_mnist_model(strategy)). Whether the student's variables were mirrored never comes back: 12's test reads
+    the scope from the submitted source."""
+    import tensorflow as tf
+
+    import student_runner
+    import plainwire as wire
+
+    default = trusted._rich_form(tf.distribute.get_strategy(), [])
+    assert default == {"kind": "strategy", "strategy": "default"}
+    mirrored = tf.distribute.MirroredStrategy(["/CPU:0"])
+    form = trusted._rich_form(mirrored, [])
+    assert form["kind"] == "strategy" and form["strategy"] == "mirrored" and len(form["devices"]) == 1
+    made = student_runner._rebuild_rich(form, [], None)
+    assert isinstance(made, tf.distribute.MirroredStrategy) and made.num_replicas_in_sync == 1
+    assert student_runner._rebuild_rich(form, [], None) is made  # one per device list
+    assert student_runner._rebuild_rich(default, [], None) is tf.distribute.get_strategy()
+    with pytest.raises(wire.Unsendable):
+        trusted._rich_form(tf.distribute.OneDeviceStrategy("/CPU:0"), [])
+    for bad in ({"kind": "strategy", "strategy": "tpu"}, {"kind": "strategy", "strategy": "mirrored", "devices": []}):
+        with pytest.raises(wire.WireError):
+            student_runner._rebuild_rich(bad, [], None)
