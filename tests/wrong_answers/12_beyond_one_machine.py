@@ -61,7 +61,8 @@ WRONG_ANSWERS = [
          scores={"n12_test_make_mnist_model": 0},
          says="create the model inside `with strategy.scope():`"),
     dict(exercise="n12_make_mnist_model", name="built outside the scope, disguised in its own process",
-         # passed the old in-sandbox checks' isinstance and _distribution_strategy tests; here the source decides
+         # a disguise in the student's own process (measured: the old in-sandbox test also gave it 0/3, through its
+         # check that the single-device model is not mirrored, which this crude patch fails); here the source decides
          source=MODEL + "    import tensorflow as tf\n    model = " + LAYERS.format(hidden="hidden", out="softmax")
                 + "\n    " + COMPILE.format(lr="learning_rate") + "\n"
                 + "    tf.distribute.DistributedValues = object  # every variable 'is mirrored' to isinstance here\n"
