@@ -48,8 +48,10 @@ c.FileNameCollectorPlugin.named_regexp = (
 # the op allow-list (grader_judge.session_runs; 04's check_graph_runs compares the returned value with the re-run):
 # perfect 12/12, untouched 0/12, its 24 wrong answers (a forged record and a tf.numpy_function included) each 0 on
 # their test (2026-12-03).
+# 12 too: a tf.distribute strategy crosses as its description, the model back as config + weights + compile config,
+# the scope requirement read from the submitted source (ast), never from the student process: perfect 5/5,
+# untouched 0/5, its 12 wrong answers each 0 on their test with their message (2026-12-03).
 # One name per line: take a line off once its notebook's perfect submission gets full marks and an untouched one 0
 # in trusted mode.
 c.CourseGrader.tests_in_sandbox = [
-    "12_beyond_one_machine",
 ]

@@ -341,6 +341,8 @@ def _rebuild_rich(form: dict, blobs: list, resolve, made=None):
                 return eval(source.strip(), namespace)  # noqa: S307 (the grader's own code)
             exec(source, namespace)  # noqa: S102
             return namespace[str(form.get("name"))]
+        if kind == "strategy":
+            return _strategy_from(form)
         import keras
 
         obj = keras.saving.deserialize_keras_object(json.loads(str(form.get("config"))), safe_mode=False)
@@ -350,6 +352,28 @@ def _rebuild_rich(form: dict, blobs: list, resolve, made=None):
     except Exception as exc:  # noqa: BLE001
         raise wire.WireError(f"the grader could not pass its {kind} to your code: {type(exc).__name__}: "
                              f"{str(exc)[:300]}") from None
+
+
+_STRATEGIES: dict = {}  # one MirroredStrategy per device list, made once: each numbers its collectives itself
+
+
+def _strategy_from(form: dict):
+    """A tf.distribute strategy the trusted side described: the default one, or a MirroredStrategy over the
+    same local devices (made here once per device list and reused, as a notebook keeps one)."""
+    import tensorflow as tf
+
+    if form.get("strategy") == "default":
+        from tensorflow.python.distribute import distribute_lib
+
+        return distribute_lib._get_default_strategy()  # noqa: SLF001 (what tf.distribute.get_strategy() is outside a scope)
+    if form.get("strategy") == "mirrored":
+        devices = tuple(str(d) for d in form.get("devices") or ())
+        if not devices or len(devices) > 64:
+            raise ValueError("bad device list")
+        if devices not in _STRATEGIES:
+            _STRATEGIES[devices] = tf.distribute.MirroredStrategy(list(devices))
+        return _STRATEGIES[devices]
+    raise ValueError(f"unknown strategy {str(form.get('strategy'))[:40]!r}")
 
 
 def _graph_begin(form: dict, blobs: list):

@@ -248,7 +248,30 @@ def _rich_form(obj, arrays: list, make_ref=None, rich: list | None = None) -> di
     elements = wire.dataset_elements(obj)
     if elements is not None:
         return {"kind": "dataset", "elements": wire.encode(elements, arrays, _unsendable)}
+    strategy = _strategy_form(obj)
+    if strategy is not None:
+        return strategy
     raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+
+
+def _strategy_form(obj) -> dict | None:
+    """A tf.distribute strategy as its description: the default (single-device) strategy, or a MirroredStrategy
+    over named local devices; the student process makes its own (one per device list). Nothing about the
+    student's use of it comes back except what the call returns (a model as config + weights): whether the
+    student created variables inside its scope is a fact of the student process, not believed here."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(obj, tf.distribute.Strategy):
+        return None
+    from tensorflow.python.distribute import distribute_lib
+
+    if type(obj) is distribute_lib._DefaultDistributionStrategy:  # noqa: SLF001 (tf.distribute.get_strategy())
+        return {"kind": "strategy", "strategy": "default"}
+    if type(obj) is tf.distribute.MirroredStrategy:
+        devices = [str(d) for d in obj.extended.worker_devices]
+        if all("/job:localhost/" in d or d.startswith("/") for d in devices):
+            return {"kind": "strategy", "strategy": "mirrored", "devices": devices}
+    raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code (only the default "
+                          "strategy and a MirroredStrategy over this machine's devices cross)")
 
 
 _MODULES_BY_NAME = ("numpy", "tensorflow", "keras", "math")

@@ -583,3 +583,29 @@ def test_session_runs_are_replayed_here_refused_or_caught_when_forged():
     form, _ = _session_form(callback)
     with pytest.raises(graphwire.GraphRefused, match=r"PyFunc \(tf.py_func / tf.numpy_function\)"):
         graphwire.replay_session_runs(form, 10.0)
+
+
+def test_strategies_cross_as_their_description():
+    """A tf.distribute strategy crosses as what it is (the default one, or a MirroredStrategy over local
+    devices), never as an object; the student process makes one per device list and reuses it (12's
+    make_mnist_model(strategy)). Whether the student's variables were mirrored never comes back: 12's test reads
+    the scope from the submitted source."""
+    import tensorflow as tf
+
+    import student_runner
+    import plainwire as wire
+
+    default = trusted._rich_form(tf.distribute.get_strategy(), [])
+    assert default == {"kind": "strategy", "strategy": "default"}
+    mirrored = tf.distribute.MirroredStrategy(["/CPU:0"])
+    form = trusted._rich_form(mirrored, [])
+    assert form["kind"] == "strategy" and form["strategy"] == "mirrored" and len(form["devices"]) == 1
+    made = student_runner._rebuild_rich(form, [], None)
+    assert isinstance(made, tf.distribute.MirroredStrategy) and made.num_replicas_in_sync == 1
+    assert student_runner._rebuild_rich(form, [], None) is made  # one per device list
+    assert student_runner._rebuild_rich(default, [], None) is tf.distribute.get_strategy()
+    with pytest.raises(wire.Unsendable):
+        trusted._rich_form(tf.distribute.OneDeviceStrategy("/CPU:0"), [])
+    for bad in ({"kind": "strategy", "strategy": "tpu"}, {"kind": "strategy", "strategy": "mirrored", "devices": []}):
+        with pytest.raises(wire.WireError):
+            student_runner._rebuild_rich(bad, [], None)
