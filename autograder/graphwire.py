@@ -241,3 +241,91 @@ def resolve(graph, ref: dict, variables: dict | None = None):
         pass
     raise GraphRefused(f"your code returned a graph element {name[:80]!r} that is not in the test's graph "
                        "(build it in the current default graph)")
+
+
+# ------------------------------------------------------------------ Session.run records (grader_judge.session_runs)
+MAX_REPLAYED_RUNS = 20
+
+
+def replay_session_runs(form, seconds: float) -> list[dict]:
+    """The Session.run calls a student's function made in the student process (student_runner._SessionRecorder),
+    checked and re-run here: each session's GraphDef (its last one: a TF1 graph only grows) checked against
+    ALLOWED_OPS (function library included, check_graph_def) and imported into a fresh graph, then its runs made in
+    order in one Session of this process (a variable initialised by one run keeps its value for the next), the
+    fetches and feeds found by name. Each record: session (its number), graph (the imported tf.Graph), fetches
+    (graph elements, in the structure fetched), fetch_names, feed ({tensor: array}), placeholders ([(name, dtype,
+    shape)] of the fed placeholders), op_types (sorted, function library included), values (what this process's
+    run gave, in the fetches' structure; None when it failed) and error (why, or None). Raises GraphRefused for
+    a graph holding an op off the allow-list, or a malformed record. `seconds` bounds each run."""
+    from tensorflow.core.framework import graph_pb2
+
+    tf, v1 = tf_v1()
+    if not isinstance(form, dict) or not isinstance(form.get("graphs"), list) or \
+            not isinstance(form.get("runs"), list) or len(form["runs"]) > MAX_REPLAYED_RUNS:
+        raise GraphRefused("the student process sent malformed Session.run records")
+    graphs = form["graphs"]
+    runs = form["runs"]
+    for run in runs:
+        if not (isinstance(run, dict) and type(run.get("session")) is int and type(run.get("graph")) is int
+                and 0 <= run["graph"] < len(graphs) and isinstance(run.get("feed"), list)
+                and all(isinstance(f, list) and len(f) == 2 and isinstance(f[0], str)
+                        and isinstance(f[1], np.ndarray) for f in run["feed"])):
+            raise GraphRefused("the student process sent malformed Session.run records")
+    for data in graphs:
+        if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 1):
+            raise GraphRefused("the student process sent malformed Session.run records")
+    import contextlib
+
+    prepared = {}
+    for number in sorted({run["session"] for run in runs}):
+        mine = [run for run in runs if run["session"] == number]
+        try:
+            graph_def = graph_pb2.GraphDef.FromString(graphs[max(run["graph"] for run in mine)].tobytes())
+        except Exception:  # noqa: BLE001 (protobuf's DecodeError and friends)
+            raise GraphRefused("the student process sent a malformed graph") from None
+        check_graph_def(graph_def)
+        graph = tf.Graph()
+        try:
+            with graph.as_default():
+                tf.graph_util.import_graph_def(graph_def, name="")
+        except Exception as exc:  # noqa: BLE001
+            raise GraphRefused(f"your session's graph could not be imported: {type(exc).__name__}: "
+                               f"{str(exc)[:300]}") from None
+        prepared[number] = (graph, sorted({op.type for op in graph.get_operations()} |
+                                          {n.op for f in graph_def.library.function for n in f.node_def}))
+    options = v1.RunOptions(timeout_in_ms=max(1, int(seconds * 1000)))
+    out = []
+    with contextlib.ExitStack() as stack:
+        sessions = {number: stack.enter_context(v1.Session(graph=graph)) for number, (graph, _) in prepared.items()}
+        for run in runs:  # in the order the student's code made them
+            graph, op_types = prepared[run["session"]]
+            record = {"session": run["session"], "graph": graph, "fetch_names": run.get("fetches"),
+                      "op_types": op_types, "fetches": None, "feed": {}, "placeholders": [], "values": None,
+                      "error": None}
+            out.append(record)
+            try:
+                record["fetches"] = _elements(graph, run.get("fetches"))
+                for name, value in run["feed"]:
+                    tensor = graph.get_tensor_by_name(name)
+                    record["feed"][tensor] = value
+                    if tensor.op.type in ("Placeholder", "PlaceholderWithDefault"):
+                        record["placeholders"].append((tensor.name, tensor.dtype.name, None if tensor.shape.rank
+                                                       is None else tuple(tensor.shape.as_list())))
+                record["values"] = sessions[run["session"]].run(record["fetches"], feed_dict=record["feed"],
+                                                                options=options)
+            except Exception as exc:  # noqa: BLE001 (a record that does not run here: says why)
+                record["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+    return out
+
+
+def _elements(graph, names, depth: int = 0):
+    """Fetch names (in their structure: lists, tuples, dicts of str) as elements of `graph`."""
+    if depth > 8:
+        raise ValueError("fetches nested too deeply")
+    if isinstance(names, str):
+        return graph.as_graph_element(names, allow_tensor=True, allow_operation=True)
+    if type(names) in (list, tuple):
+        return type(names)(_elements(graph, x, depth + 1) for x in names)
+    if type(names) is dict and all(isinstance(k, str) for k in names):
+        return {k: _elements(graph, v, depth + 1) for k, v in names.items()}
+    raise ValueError("malformed fetches")

@@ -29,24 +29,10 @@ c.FileNameCollectorPlugin.named_regexp = (
     r"^(?P<student_id>[^_/]+)_(?:late_|LATE_)?(?:\d+_)+(?:assignsubmission_file_)?"
     r"(?P<file_id>\d\d_[A-Za-z0-9_]+(?:-\d+)?\.ipynb)$")
 # Assignments whose test cells run inside the student's sandbox (grade.py --tests-in-sandbox adds more): lower
-# assurance, see autograder/README.md. Measured long ago with a perfect submission and the tests in the trusted
-# process: 04 9/11, 05 0/5, 06 0/9, 07 2/7, 08 2/6, 10 6/10, 11 2/7, 12 2/5 (TF1 graphs, Keras objects,
-# DataFrames and strategies handed to the student's code). Variables, Keras models/layers/optimizers, finite
-# datasets and test-defined functions now cross into student calls with their state sent back: 07 is graded in
-# the trusted process again (7/7, 2026-12-03), and 08 since compiled models cross with their compile config
-# (perfect 6/6, every answer replaced by a function returning None 0/6). TF1 graphs cross as GraphDefs checked
-# against an op allow-list (graphwire.py): 06 graded in the trusted process (perfect 9/9, untouched 0/9, 16 wrong
-# answers including Python callbacks and file ops in the graph each lose their test's points, 2026-12-03).
-# 10 too (its forward_propagation builds a TF1 graph from a placeholder: the graph wire carries it): perfect
-# 10/10, untouched 0/10, its 21 wrong answers each 0 on their test (2026-12-03).
-# 05 too, its tests rewritten on plain results (op types and devices read from the TF1 graph its functions
-# add to; the custom gradient's backward function called with the test's dy): perfect 5/5, untouched 0/5,
-# its 12 wrong answers each 0 on their test with their message (2026-12-03).
-# 11 too, once DataFrames cross as typed columns and grader_judge.changed_arguments() reports in-place changes:
-# perfect 7/7, untouched 0/7, its 13 wrong answers each 0 on their test (2026-12-03).
-# One name per line: take a line off once its notebook's perfect submission gets full marks and an untouched one 0
-# in trusted mode.
+# assurance, see autograder/README.md ("Two modes"). This course needs none: every notebook is graded with every
+# check in the trusted process. What made that possible, per kind of object a test hands over or gets back, is in
+# the README ("What crosses the wire"); tests/test_grading_course.py grades a perfect submission of each notebook
+# (full marks) and an untouched one (0) in that mode, and tests/test_wrong_answers.py each notebook's wrong answers.
+# Another course may list assignments here, one name per line, while its tests still need the student's objects.
 c.CourseGrader.tests_in_sandbox = [
-    "04_graphs_and_sessions",
-    "12_beyond_one_machine",
 ]

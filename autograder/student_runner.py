@@ -25,6 +25,8 @@ from cellshell import CappedText, CellShell
 
 MAX_ITEMS = 1_000_000
 MAX_SNAPSHOT = 128 << 20  # bytes of arrays and frames a call's arguments are copied to compare (_changed_arguments)
+MAX_SESSION_RUNS = 20     # tf.compat.v1 Session.run records sent back with a call (_SessionRecorder)
+MAX_SESSION_BYTES = 32 << 20  # their GraphDefs and feeds together
 
 
 def main(in_fd: int, out_fd: int) -> None:
@@ -127,7 +129,9 @@ def main(in_fd: int, out_fd: int) -> None:
                                      resolver(blobs, made), made=made)
                 before = _snapshots(args, kwargs) if op == "call" else None
                 out = CappedText(cells.output_limit)
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                recorder = _SessionRecorder() if op == "call" and request.get("record_sessions") is True \
+                    else contextlib.nullcontext()
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), recorder:
                     try:
                         if op == "call":
                             value = target(*args, **kwargs)
@@ -161,6 +165,8 @@ def main(in_fd: int, out_fd: int) -> None:
                          "state": wire.encode([wire.state_of(m) for m in made], arrays, _no_ref) if made else []}
                 if before is not None:  # which plain arguments the call changed in place (they stay here)
                     reply["changed"] = _changed_arguments(before, args, kwargs)
+                if isinstance(recorder, _SessionRecorder) and recorder.runs is not None:  # the Session.run calls it made (grader re-runs)
+                    reply["session_runs"] = wire.encode(recorder.form(), arrays, _no_ref)
                 if call_graph and error is None:
                     reply["graph"] = _graph_delta(*call_graph, arrays)
         except Exception as exc:  # noqa: BLE001
@@ -171,6 +177,87 @@ def main(in_fd: int, out_fd: int) -> None:
             in_graph.close()
             current_graph[0] = None
         wire.send(out_fd, reply, arrays)
+
+
+class _SessionRecorder:
+    """While a student's function called by a test runs: each tf.compat.v1 Session.run it makes, recorded as
+    plain data (the session's GraphDef as bytes, the fetches as graph element names in their structure, the feed
+    as placeholder names -> arrays, a number per session). The trusted side checks and re-runs them in its own
+    Session (grader_judge.session_runs): nothing recorded here is believed as it stands. Bounded:
+    MAX_SESSION_RUNS records, MAX_SESSION_BYTES in all (later runs are counted in `dropped`). `runs` stays None
+    when TensorFlow was never imported (nothing to record)."""
+
+    def __init__(self):
+        self.runs, self.dropped, self.size = None, 0, 0
+        self.sessions: dict = {}
+        self.graphs: list = []  # (session number, GraphDef bytes)
+        self.base = self.original = None
+
+    def __enter__(self):
+        tf = sys.modules.get("tensorflow")
+        if tf is None:
+            return self
+        try:
+            self.base = next(k for k in tf.compat.v1.Session.__mro__ if "run" in vars(k))
+        except Exception:  # noqa: BLE001
+            return self
+        self.runs, self.original = [], self.base.run
+        recorder, original = self, self.original
+
+        def recording_run(session, fetches, feed_dict=None, *args, **kwargs):
+            try:
+                recorder.record(session, fetches, feed_dict)
+            except Exception:  # noqa: BLE001 (a run that cannot be recorded: counted, never in the way)
+                recorder.dropped += 1
+            return original(session, fetches, feed_dict, *args, **kwargs)
+
+        self.base.run = recording_run
+        return self
+
+    def __exit__(self, *exc):
+        if self.base is not None:
+            self.base.run = self.original
+        return False
+
+    def record(self, session, fetches, feed_dict) -> None:
+        if len(self.runs) >= MAX_SESSION_RUNS:
+            self.dropped += 1
+            return
+        graph = session.graph
+        number = self.sessions.setdefault(id(session), (len(self.sessions), session))[0]
+
+        def names(x, depth=0):
+            if depth > 8:
+                raise ValueError("fetches nested too deeply")
+            if isinstance(x, (list, tuple)):  # a namedtuple as a tuple
+                items = [names(y, depth + 1) for y in x]
+                return items if isinstance(x, list) else tuple(items)
+            if type(x) is dict:
+                return {str(k): names(v, depth + 1) for k, v in x.items()}
+            return str(graph.as_graph_element(x, allow_tensor=True, allow_operation=True).name)
+
+        fetched = names(fetches)
+        feed = []
+        for key, value in dict(feed_dict or {}).items():
+            value = np.asarray(value)
+            if value.dtype.hasobject:
+                raise ValueError("a feed that is not an array")
+            feed.append([str(graph.as_graph_element(key, allow_tensor=True, allow_operation=False).name), value])
+        data = graph.as_graph_def().SerializeToString()
+        if not (self.graphs and self.graphs[-1][0] == number and self.graphs[-1][1] == data):
+            self.graphs.append((number, data))  # a session's graph once, until it grows
+        size = len(data) * (self.graphs[-1][1] is data) + sum(v.nbytes for _k, v in feed)
+        if self.size + size > MAX_SESSION_BYTES:
+            self.dropped += 1
+            if self.graphs[-1][1] is data:
+                self.graphs.pop()
+            return
+        self.size += size
+        self.runs.append({"session": number, "graph": len(self.graphs) - 1, "fetches": fetched, "feed": feed})
+
+    def form(self) -> dict:
+        return {"graphs": [np.frombuffer(data, np.uint8) for _n, data in self.graphs], "runs": self.runs,
+                "dropped": self.dropped}
 
 
 def _snapshot(value, room: list, depth: int = 0):
@@ -254,6 +341,8 @@ def _rebuild_rich(form: dict, blobs: list, resolve, made=None):
                 return eval(source.strip(), namespace)  # noqa: S307 (the grader's own code)
             exec(source, namespace)  # noqa: S102
             return namespace[str(form.get("name"))]
+        if kind == "strategy":
+            return _strategy_from(form)
         import keras
 
         obj = keras.saving.deserialize_keras_object(json.loads(str(form.get("config"))), safe_mode=False)
@@ -263,6 +352,28 @@ def _rebuild_rich(form: dict, blobs: list, resolve, made=None):
     except Exception as exc:  # noqa: BLE001
         raise wire.WireError(f"the grader could not pass its {kind} to your code: {type(exc).__name__}: "
                              f"{str(exc)[:300]}") from None
+
+
+_STRATEGIES: dict = {}  # one MirroredStrategy per device list, made once: each numbers its collectives itself
+
+
+def _strategy_from(form: dict):
+    """A tf.distribute strategy the trusted side described: the default one, or a MirroredStrategy over the
+    same local devices (made here once per device list and reused, as a notebook keeps one)."""
+    import tensorflow as tf
+
+    if form.get("strategy") == "default":
+        from tensorflow.python.distribute import distribute_lib
+
+        return distribute_lib._get_default_strategy()  # noqa: SLF001 (what tf.distribute.get_strategy() is outside a scope)
+    if form.get("strategy") == "mirrored":
+        devices = tuple(str(d) for d in form.get("devices") or ())
+        if not devices or len(devices) > 64:
+            raise ValueError("bad device list")
+        if devices not in _STRATEGIES:
+            _STRATEGIES[devices] = tf.distribute.MirroredStrategy(list(devices))
+        return _STRATEGIES[devices]
+    raise ValueError(f"unknown strategy {str(form.get('strategy'))[:40]!r}")
 
 
 def _graph_begin(form: dict, blobs: list):

@@ -248,7 +248,30 @@ def _rich_form(obj, arrays: list, make_ref=None, rich: list | None = None) -> di
     elements = wire.dataset_elements(obj)
     if elements is not None:
         return {"kind": "dataset", "elements": wire.encode(elements, arrays, _unsendable)}
+    strategy = _strategy_form(obj)
+    if strategy is not None:
+        return strategy
     raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code")
+
+
+def _strategy_form(obj) -> dict | None:
+    """A tf.distribute strategy as its description: the default (single-device) strategy, or a MirroredStrategy
+    over named local devices; the student process makes its own (one per device list). Nothing about the
+    student's use of it comes back except what the call returns (a model as config + weights): whether the
+    student created variables inside its scope is a fact of the student process, not believed here."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(obj, tf.distribute.Strategy):
+        return None
+    from tensorflow.python.distribute import distribute_lib
+
+    if type(obj) is distribute_lib._DefaultDistributionStrategy:  # noqa: SLF001 (tf.distribute.get_strategy())
+        return {"kind": "strategy", "strategy": "default"}
+    if type(obj) is tf.distribute.MirroredStrategy:
+        devices = [str(d) for d in obj.extended.worker_devices]
+        if all("/job:localhost/" in d or d.startswith("/") for d in devices):
+            return {"kind": "strategy", "strategy": "mirrored", "devices": devices}
+    raise wire.Unsendable(f"a {type(obj).__name__} cannot be passed to the student's code (only the default "
+                          "strategy and a MirroredStrategy over this machine's devices cross)")
 
 
 _MODULES_BY_NAME = ("numpy", "tensorflow", "keras", "math")
@@ -337,6 +360,8 @@ class Channel:
         self.graph = None       # the test's tf.Graph during a TF1 call (graphwire)
         self.changed = None     # the arguments the last call changed in place, as the student process reports
                                 # them (grader_judge.changed_arguments); None before the first call
+        self.session_log: list = []  # the last calls' Session.run records (grader_judge.session_runs), newest last
+        self.record_sessions = False  # ask the student process to record them (a notebook that reads them)
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -417,6 +442,8 @@ class Channel:
         make_ref = self.ref_maker(arrays, rich)
         message = {"op": op, "h": ref._h, "args": wire.encode(list(args), arrays, make_ref, rich=rich),
                    "kwargs": wire.encode(dict(kwargs), arrays, make_ref, rich=rich), **extra}
+        if op == "call" and self.record_sessions:
+            message["record_sessions"] = True
         # A TF1 test: the default graph crosses as a MetaGraphDef, the call's new nodes come back as a GraphDef
         # checked against graphwire's allow-list, imported into the test's graph, then run by the test's Session.
         graph = None
@@ -454,6 +481,13 @@ class Channel:
             value = wire.decode(reply.get("value"), blobs, self.resolver(blobs))
         finally:
             self.graph = None
+        if op == "call":  # what its Session.run calls were, kept as sent: checked and re-run only when a test asks
+            try:
+                form = wire.decode(reply.get("session_runs"), blobs, _no_reference)
+            except wire.WireError:
+                form = {"malformed": True}
+            self.session_log = (self.session_log + [{"call": self.calls, "form": form, "returned": value,
+                                                     "records": None}])[-MAX_LOGGED_CALLS:]
         if rich:
             state = wire.decode(reply.get("state"), blobs, _no_reference)
             if type(state) is not list or len(state) != len(rich):
@@ -536,11 +570,59 @@ def changed_arguments() -> list:
     return list(_CHANNEL.changed)
 
 
+MAX_LOGGED_CALLS = 8  # calls whose Session.run records session_runs() keeps
+
+
+def calls_made() -> int:
+    """How many calls into the student's code were made so far: `session_runs(since=calls_made())` after a block
+    gives the Session.run records of the calls made in the block."""
+    return 0 if _CHANNEL is None else _CHANNEL.calls
+
+
+def session_runs(since: int | None = None) -> list:
+    """The tf.compat.v1 Session.run calls that the last call of a student's function made (with `since`: every
+    call numbered above it, of the last MAX_LOGGED_CALLS), re-run here. The student process records each run (its
+    session's GraphDef, the fetches by name, the feed); here each graph is checked against graphwire's allow-list
+    (an op off it raises GraphRefusedError, the grader's own words), imported into a fresh graph and run in this
+    process's own Session (graphwire.replay_session_runs). Each record: call, session, graph (the tf.Graph
+    imported here), op_types, fetches, fetch_names, feed ({placeholder tensor: array}), placeholders ([(name,
+    dtype, shape)]), values (this process's result; None if it failed, error says why), returned (what the
+    student's function returned to the test) and dropped (runs past the student process's bounds, not recorded).
+    The records are the student process's word: a test believes `values`, computed here, and compares them with
+    `returned` (a record that does not reproduce what the function returned is forged or incomplete).
+    Tests import it as `from grader_judge import session_runs`; in a Jupyter kernel the import fails and they
+    record Session.run themselves."""
+    if _CHANNEL is None or not _CHANNEL.session_log:
+        raise LookupError("session_runs(): no function of the student's has been called yet")
+    entries = _CHANNEL.session_log[-1:] if since is None else [e for e in _CHANNEL.session_log if e["call"] > since]
+    out = []
+    for entry in entries:
+        if entry["records"] is None:
+            form = entry["form"]
+            if form is None:  # TensorFlow never imported in the student process: no run to record
+                entry["records"], dropped = [], 0
+            else:
+                if not isinstance(form, dict) or form.get("malformed") or type(form.get("dropped")) is not int:
+                    raise GraphRefusedError("the student process sent malformed Session.run records")
+                seconds = max(1.0, _CHANNEL.deadline() - time.monotonic())
+                try:
+                    entry["records"] = graphwire.replay_session_runs(form, seconds)
+                except graphwire.GraphRefused as exc:
+                    raise GraphRefusedError(str(exc)) from None
+                dropped = form["dropped"]
+            for record in entry["records"]:
+                record.update(call=entry["call"], returned=entry["returned"], dropped=dropped)
+        out.extend(entry["records"])
+    return out
+
+
 def _judge_module():
     """`grader_judge`, importable by the instructor's test cells in this process only."""
     module = types.ModuleType("grader_judge")
     module.submitted_source = submitted_source
     module.changed_arguments = changed_arguments
+    module.session_runs = session_runs
+    module.calls_made = calls_made
     sys.modules["grader_judge"] = module
 
 
@@ -612,6 +694,8 @@ def grade(job: dict) -> dict:
     shell = CellShell(limits.output_chars)
     _judge_module()
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
+    # the student process records Session.run calls only for a notebook whose cells ask for them
+    _CHANNEL.record_sessions = any("session_runs" in c["source"] for c in source["cells"] if c["cell_type"] == "code")
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     said_own_values = False  # the note that tests use the grader's own values, once per notebook

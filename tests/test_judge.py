@@ -507,3 +507,105 @@ def test_plainwire_frames_round_trip_typed_and_refuse_malformed():
     for form in broken:
         with pytest.raises(wire.WireError):
             wire.decode(form, arrays, None)
+
+
+def _session_form(function):
+    """What the student process sends for a call of `function`: its Session.run records, through the wire."""
+    import plainwire as wire
+    import student_runner
+
+    with student_runner._SessionRecorder() as recorder:
+        returned = function()
+    arrays: list = []
+    sent = wire.encode(recorder.form(), arrays, student_runner._no_ref)
+    return wire.decode(sent, arrays, trusted._no_reference), returned
+
+
+def _helper_cell() -> dict:
+    """04's helper cell (recorded_session_runs, check_graph_runs) run as a test cell would, grader_judge absent."""
+    import tensorflow as tf
+
+    nb = json.loads((ROOT / "solutions" / "04_graphs_and_sessions" / "04_graphs_and_sessions.ipynb").read_text())
+    source = next(c["source"] for c in nb["cells"] if "def check_graph_runs" in "".join(c["source"]))
+    namespace = {"np": np, "tf": tf, "v1": tf.compat.v1}
+    exec("".join(source), namespace)  # noqa: S102 (the instructor's own cell)
+    return namespace
+
+
+def test_session_runs_are_replayed_here_refused_or_caught_when_forged():
+    """grader_judge.session_runs: the student process records each Session.run of a call (student_runner's
+    _SessionRecorder), the trusted side checks each graph against the allow-list and runs it again in its own
+    Session (graphwire.replay_session_runs); 04's check_graph_runs compares what the function returned with that
+    re-run, so a record that does not reproduce it (forged) fails, and a graph with a PyFunc is refused."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+
+    def honest(z=np.array([-1.0, 0.0, 2.0])):
+        with tf.Graph().as_default():
+            x = v1.placeholder(tf.float32, name="x")
+            sigma = tf.sigmoid(x)
+            counter = v1.get_variable("counter", initializer=1.0)
+            bump = v1.assign_add(counter, 2.0)
+            with v1.Session() as session:
+                session.run(v1.global_variables_initializer())
+                session.run(bump)
+                return session.run({"s": sigma, "c": [counter]}, feed_dict={x: z})
+
+    form, returned = _session_form(honest)
+    records = graphwire.replay_session_runs(form, 10.0)
+    assert [r["error"] for r in records] == [None, None, None] and form["dropped"] == 0
+    assert "Sigmoid" in records[2]["op_types"] and records[2]["placeholders"] == [("x:0", "float32", None)]
+    assert records[2]["fetch_names"] == {"s": "Sigmoid:0", "c": ["counter/Read/ReadVariableOp:0"]}
+    np.testing.assert_array_equal(records[2]["values"]["s"], returned["s"])
+    assert records[2]["values"]["c"][0] == 3.0  # the runs before it, in the same session: the state carries over
+    helper = _helper_cell()
+    for r in records:
+        r.update(call=1, returned=returned)
+    assert len(helper["check_graph_runs"](records, ["Sigmoid"], placeholders_fed=1)) == 1
+
+    # forged: the student's code rewrites its record (here: the feed) so that a graph with a Sigmoid seems to
+    # have computed a value it did not compute; the grader's re-run gives other values
+    form["runs"][2]["feed"][0][1] = np.zeros(3)
+    forged = graphwire.replay_session_runs(form, 10.0)
+    for r in forged:
+        r.update(call=1, returned=returned)
+    with pytest.raises(AssertionError, match="the grader ran your graph again and got other values"):
+        helper["check_graph_runs"](forged, ["Sigmoid"], placeholders_fed=1)
+
+    def callback():  # the value computed by Python inside the graph: the grader does not run it
+        with tf.Graph().as_default():
+            x = v1.placeholder(tf.float32, name="x")
+            sigma = tf.numpy_function(lambda a: 1 / (1 + np.exp(-a)), [tf.sigmoid(x)], tf.float32)
+            with v1.Session() as session:
+                return session.run(sigma, feed_dict={x: np.ones(2, np.float32)})
+
+    form, _ = _session_form(callback)
+    with pytest.raises(graphwire.GraphRefused, match=r"PyFunc \(tf.py_func / tf.numpy_function\)"):
+        graphwire.replay_session_runs(form, 10.0)
+
+
+def test_strategies_cross_as_their_description():
+    """A tf.distribute strategy crosses as what it is (the default one, or a MirroredStrategy over local
+    devices), never as an object; the student process makes one per device list and reuses it (12's
+    make_mnist_model(strategy)). Whether the student's variables were mirrored never comes back: 12's test reads
+    the scope from the submitted source."""
+    import tensorflow as tf
+
+    import student_runner
+    import plainwire as wire
+
+    default = trusted._rich_form(tf.distribute.get_strategy(), [])
+    assert default == {"kind": "strategy", "strategy": "default"}
+    mirrored = tf.distribute.MirroredStrategy(["/CPU:0"])
+    form = trusted._rich_form(mirrored, [])
+    assert form["kind"] == "strategy" and form["strategy"] == "mirrored" and len(form["devices"]) == 1
+    made = student_runner._rebuild_rich(form, [], None)
+    assert isinstance(made, tf.distribute.MirroredStrategy) and made.num_replicas_in_sync == 1
+    assert student_runner._rebuild_rich(form, [], None) is made  # one per device list
+    assert student_runner._rebuild_rich(default, [], None) is tf.distribute.get_strategy()
+    with pytest.raises(wire.Unsendable):
+        trusted._rich_form(tf.distribute.OneDeviceStrategy("/CPU:0"), [])
+    for bad in ({"kind": "strategy", "strategy": "tpu"}, {"kind": "strategy", "strategy": "mirrored", "devices": []}):
+        with pytest.raises(wire.WireError):
+            student_runner._rebuild_rich(bad, [], None)

@@ -1,8 +1,11 @@
 """Plausible wrong answers to 04_graphs_and_sessions, each with the points its test must give
-(tests/test_wrong_answers.py). 04's tests run in the sandbox (autograder/nbgrader_config.py), where a hidden
-check's message is not shown: these pin the points only. Most are the same mistake in six forms: the answer
-computed with NumPy, or in a graph that skips what the exercise names (a placeholder fed through feed_dict, the
-operation made for the job, one run fetching several tensors)."""
+(tests/test_wrong_answers.py). 04's tests run in the trusted process: the Session.run calls of a student's function
+are recorded in the student process and re-run by the grader (grader_judge.session_runs), so the helper's checks
+read the grader's own re-run. Most are the same mistake in six forms: the answer computed with NumPy, or in a graph
+that skips what the exercise names (a placeholder fed through feed_dict, the operation made for the job, one run
+fetching several tensors). Two attack the recording itself: a forged record (the student process's recorder
+replaced, its record naming a graph with a MatMul that does not compute the returned value) and a Python callback
+(tf.numpy_function) in the graph, which the grader refuses to run."""
 
 
 def _graph(body: str, run: str) -> str:
@@ -31,7 +34,8 @@ def _f_graph(rest: str) -> str:
 WRONG_ANSWERS = [
     # ------------------------------------------------------------------ linear_function
     dict(exercise="n04_linear_function", name="NumPy: W @ X + b, no graph",
-         source=_LINEAR + "    return W @ X + b\n", scores={"n04_test_linear_function": 0}),
+         source=_LINEAR + "    return W @ X + b\n", scores={"n04_test_linear_function": 0},
+         says="no tf.compat.v1.Session ran"),
     dict(exercise="n04_linear_function", name="computed in NumPy, then passed through tf.identity",
          source=_LINEAR + _graph("Y = tf.identity(tf.constant(W @ X + b))", "Y"),
          scores={"n04_test_linear_function": 0}),
@@ -42,6 +46,18 @@ WRONG_ANSWERS = [
     dict(exercise="n04_linear_function", name="the bias left out",
          source=_LINEAR + _graph("Y = tf.matmul(tf.constant(W), tf.constant(X))", "Y"),
          scores={"n04_test_linear_function": 0}),
+    dict(exercise="n04_linear_function", name="NumPy, with a forged Session.run record (a MatMul graph)",
+         source=_LINEAR + "    import __main__\n\n    honest = __main__._SessionRecorder.form\n\n"
+                "    def forged(self):  # what the grader is told the function ran: a graph with a MatMul\n"
+                "        __main__._SessionRecorder.form = honest  # this call only\n"
+                "        with tf.Graph().as_default() as g:\n"
+                '            tf.matmul(tf.constant(np.ones((1, 1))), tf.constant(np.ones((1, 1))), name="M")\n'
+                "        return {'graphs': [np.frombuffer(g.as_graph_def().SerializeToString(), np.uint8)],\n"
+                "                'runs': [{'session': 0, 'graph': 0, 'fetches': 'M:0', 'feed': []}], 'dropped': 0}\n\n"
+                "    __main__._SessionRecorder.form = forged\n"
+                "    return W @ X + b\n",
+         scores={"n04_test_linear_function": 0},
+         says="return what sess.run computed: the grader ran your graph again and got other values"),
     # ------------------------------------------------------------------ sigmoid
     dict(exercise="n04_sigmoid", name="NumPy: 1 / (1 + exp(-z))",
          source=_SIGMOID + "    return 1 / (1 + np.exp(-np.asarray(z, np.float32)))\n",
@@ -56,7 +72,13 @@ WRONG_ANSWERS = [
     dict(exercise="n04_sigmoid", name="a float64 placeholder (returns float64)",
          source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float64, name="x")\n'
                                   "sigma = tf.sigmoid(x)", "sigma, feed_dict={x: z}"),
-         scores={"n04_test_sigmoid": 0}),
+         scores={"n04_test_sigmoid": 0}, says="as float32 (a tf.float32 placeholder)"),
+    dict(exercise="n04_sigmoid", name="the value computed by a Python callback in the graph (tf.numpy_function)",
+         source=_SIGMOID + _graph('x = tf.compat.v1.placeholder(tf.float32, name="x")\n'
+                                  "tf.sigmoid(x)\n"
+                                  "sigma = tf.numpy_function(lambda a: (1 / (1 + np.exp(-a))).astype(np.float32),"
+                                  " [x], tf.float32)", "sigma, feed_dict={x: z}"),
+         scores={"n04_test_sigmoid": 0}, says="PyFunc (tf.py_func / tf.numpy_function)"),
     # ------------------------------------------------------------------ cost
     dict(exercise="n04_cost", name="the textbook formula -(y log σ(z) + (1-y) log(1-σ(z))): overflows",
          source=_COST + _graph('z = tf.compat.v1.placeholder(tf.float32, name="z")\n'
@@ -84,7 +106,7 @@ WRONG_ANSWERS = [
          scores={"n04_test_one_hot_matrix": 0}),
     dict(exercise="n04_one_hot_matrix", name="depth 4, the public example's C",
          source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=4, axis=0)", "encoded"),
-         scores={"n04_test_one_hot_matrix": 0}),
+         scores={"n04_test_one_hot_matrix": 0}, says="one row per class: depth=C"),
     dict(exercise="n04_one_hot_matrix", name="integer one-hot (dtype int32)",
          source=_ONE_HOT + _graph("encoded = tf.one_hot(np.asarray(labels), depth=C, axis=0, dtype=tf.int32)",
                                   "encoded"),
@@ -102,7 +124,7 @@ WRONG_ANSWERS = [
                          "            feed = {x: x_value, y: y_value}\n"
                          "            values = [session.run(t, feed_dict=feed) for t in (f, df_dx, df_dy)]\n"
                          "    return tuple(float(value) for value in values)\n"),
-         scores={"n04_test_f_and_gradient": 0}),
+         scores={"n04_test_f_and_gradient": 0}, says="fetch f and both derivatives in one sess.run"),
     dict(exercise="n04_f_and_gradient", name="NumPy float32 values returned, not Python floats",
          source=_f_graph("        df_dx, df_dy = tf.gradients(f, [x, y])\n"
                          "        with tf.compat.v1.Session() as session:\n"
