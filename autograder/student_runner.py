@@ -127,7 +127,8 @@ def main(in_fd: int, out_fd: int) -> None:
                 args = wire.decode(request.get("args", []), blobs, resolver(blobs, made), made=made)
                 kwargs = wire.decode(request.get("kwargs", {"t": "dict", "k": [], "v": []}), blobs,
                                      resolver(blobs, made), made=made)
-                before = _snapshots(args, kwargs) if op == "call" else None
+                # copies to compare after the call, only for a notebook that reads the report (check_changes)
+                before = _snapshots(args, kwargs) if op == "call" and request.get("check_changes") is True else None
                 out = CappedText(cells.output_limit)
                 recorder = _SessionRecorder() if op == "call" and request.get("record_sessions") is True \
                     else contextlib.nullcontext()
@@ -428,18 +429,12 @@ def _graph_delta(graph, before: set, items: dict, arrays: list) -> dict:
 
 
 def _graph_lookup(graph, ref: dict):
-    import tensorflow as tf
-
     if graph is None:
         raise wire.WireError("a graph element outside a graph call")
-    name = str(ref.get("name"))
-    if ref.get("kind") == "var":
-        for key in (tf.compat.v1.GraphKeys.GLOBAL_VARIABLES, tf.compat.v1.GraphKeys.LOCAL_VARIABLES):
-            for v in graph.get_collection(key):
-                if v.name == name:
-                    return v
-        raise wire.WireError(f"no variable {name[:80]!r} in the graph")
-    return graph.as_graph_element(name)
+    found = wire.find_graph_element(graph, ref)
+    if found is None:
+        raise wire.WireError(f"no graph element {str(ref.get('name'))[:80]!r} in the graph")
+    return found
 
 
 def _no_ref(obj):

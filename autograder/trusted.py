@@ -362,6 +362,7 @@ class Channel:
                                 # them (grader_judge.changed_arguments); None before the first call
         self.session_log: list = []  # the last calls' Session.run records (grader_judge.session_runs), newest last
         self.record_sessions = False  # ask the student process to record them (a notebook that reads them)
+        self.check_changes = False   # ask it which arguments each call changed (a notebook that reads that)
         # one request at a time: an ordinary cell's student side runs in a thread (see grade)
         self.lock = threading.RLock()
 
@@ -444,6 +445,8 @@ class Channel:
                    "kwargs": wire.encode(dict(kwargs), arrays, make_ref, rich=rich), **extra}
         if op == "call" and self.record_sessions:
             message["record_sessions"] = True
+        if op == "call" and self.check_changes:
+            message["check_changes"] = True
         # A TF1 test: the default graph crosses as a MetaGraphDef, the call's new nodes come back as a GraphDef
         # checked against graphwire's allow-list, imported into the test's graph, then run by the test's Session.
         graph = None
@@ -456,7 +459,7 @@ class Channel:
                 reply, blobs = self.sandbox.request(message, arrays, self.deadline())
         except SandboxError as exc:
             raise StudentProcessError(str(exc)) from None
-        if op == "call":
+        if op == "call" and self.check_changes:
             self.changed = _changed_report(reply.get("changed", []), len(args), kwargs)
         text = reply.get("stdout") or ""
         if isinstance(text, str) and text and not self.tainted:
@@ -694,8 +697,11 @@ def grade(job: dict) -> dict:
     shell = CellShell(limits.output_chars)
     _judge_module()
     _CHANNEL = Channel(sandbox, limits, notebook_deadline)
-    # the student process records Session.run calls only for a notebook whose cells ask for them
-    _CHANNEL.record_sessions = any("session_runs" in c["source"] for c in source["cells"] if c["cell_type"] == "code")
+    # the student process records Session.run calls, and copies arguments to report in-place changes, only for a
+    # notebook whose cells ask for them (a call of a training function pays for neither elsewhere)
+    code = [c["source"] for c in source["cells"] if c["cell_type"] == "code"]
+    _CHANNEL.record_sessions = any("session_runs" in text for text in code)
+    _CHANNEL.check_changes = any("changed_arguments" in text for text in code)
     in_sandbox = bool(job.get("tests_in_sandbox"))
     student_defs: dict = {}  # name -> the student's value (plain data or a proxy), or _GONE
     said_own_values = False  # the note that tests use the grader's own values, once per notebook
