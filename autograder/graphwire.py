@@ -22,6 +22,8 @@ import sys
 
 import numpy as np
 
+import plainwire as wire
+
 # Op types a student's graph may hold. Everything here computes on tensors in memory; anything that touches
 # files (ReadFile, WriteFile, Save/Restore, readers, ImmutableConst, summary writers), calls back into Python
 # (PyFunc, EagerPyFunc, numpy_function), prints, or talks to other processes (Send/Recv, collectives) is absent.
@@ -60,8 +62,6 @@ _HINTS = {"PyFunc": "tf.py_func / tf.numpy_function", "PyFuncStateless": "tf.num
           "EagerPyFunc": "tf.py_function", "ReadFile": "tf.io.read_file", "WriteFile": "tf.io.write_file",
           "SaveV2": "a Saver", "RestoreV2": "a Saver", "Print": "tf.Print", "PrintV2": "tf.print"}
 MAX_NODES = 200_000
-_VARIABLE_KEYS = ("variables", "trainable_variables", "local_variables", "model_variables", "global_step",
-                  "moving_average_variables", "metric_variables")
 
 
 class GraphRefused(Exception):
@@ -94,14 +94,10 @@ def send_form(graph, arrays: list) -> dict:
 
 
 def _npy_bytes(data: bytes) -> bytes:
-    import plainwire as wire
-
     return wire._npy(np.frombuffer(data, np.uint8))
 
 
 def _bytes(blobs: list, index) -> bytes:
-    import plainwire as wire
-
     if type(index) is not int or not 0 <= index < len(blobs):
         raise GraphRefused("the student process sent a malformed graph")
     array = wire._load_npy(blobs[index])
@@ -184,7 +180,7 @@ def import_delta(graph, form: dict, blobs: list) -> None:
     collections = form.get("collections")
     if not isinstance(collections, dict):
         raise GraphRefused("the student process sent malformed collections")
-    variables = {v.name: v for key in _VARIABLE_KEYS for v in graph.get_collection(key)}
+    variables = {v.name: v for key in wire.VARIABLE_COLLECTIONS for v in graph.get_collection(key)}
     from_proto = ops.get_from_proto_function("variables")
     for key, items in collections.items():
         if not isinstance(key, str) or not isinstance(items, list):
@@ -225,22 +221,12 @@ def _has_op(graph, name: str) -> bool:
 
 def resolve(graph, ref: dict, variables: dict | None = None):
     """A graph element the student process named, looked up in the test's graph (after import_delta)."""
-    tf, _v1 = tf_v1()
-    kind, name = ref.get("kind"), ref.get("name")
-    if not isinstance(name, str):
-        raise GraphRefused("a malformed graph element")
-    try:
-        if kind == "var":
-            found = variables or {v.name: v for key in _VARIABLE_KEYS for v in graph.get_collection(key)}
-            return found[name]
-        if kind == "op":
-            return graph.get_operation_by_name(name)
-        if kind == "tensor":
-            return graph.get_tensor_by_name(name)
-    except (KeyError, ValueError):
-        pass
-    raise GraphRefused(f"your code returned a graph element {name[:80]!r} that is not in the test's graph "
-                       "(build it in the current default graph)")
+    found = wire.find_graph_element(graph, ref, variables)
+    if found is None:
+        name = ref.get("name") if isinstance(ref.get("name"), str) else "?"
+        raise GraphRefused(f"your code returned a graph element {name[:80]!r} that is not in the test's graph "
+                           "(build it in the current default graph)")
+    return found
 
 
 # ------------------------------------------------------------------ Session.run records (grader_judge.session_runs)

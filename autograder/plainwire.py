@@ -166,6 +166,30 @@ def graph_ref(obj) -> dict:
     return {"kind": kind, "name": str(obj.name)}
 
 
+# the graph collections that hold variables (GraphKeys' values): a variable a graph_ref names is looked up there
+VARIABLE_COLLECTIONS = ("variables", "trainable_variables", "local_variables", "model_variables", "global_step",
+                        "moving_average_variables", "metric_variables")
+
+
+def find_graph_element(graph, ref: dict, variables: dict | None = None):
+    """The element of `graph` a graph_ref names (a variable found in VARIABLE_COLLECTIONS, or in `variables` by
+    name when given), or None. Both sides look up what the other named this way."""
+    kind, name = ref.get("kind"), ref.get("name")
+    if not isinstance(name, str):
+        return None
+    try:
+        if kind == "var":
+            return (variables or {v.name: v for key in VARIABLE_COLLECTIONS for v in graph.get_collection(key)}
+                    ).get(name)
+        if kind == "op":
+            return graph.get_operation_by_name(name)
+        if kind == "tensor":
+            return graph.get_tensor_by_name(name)
+    except (KeyError, ValueError):
+        pass
+    return None
+
+
 def _tf_kind(obj):
     tf = sys.modules.get("tensorflow")
     if tf is None:
