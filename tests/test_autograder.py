@@ -124,6 +124,10 @@ CASES = {
                                    "builtins.AssertionError = type('Nope', (Exception,), {})\n"
                                    "import numpy as np\n\ndef add_one(x):\n    return np.zeros(np.shape(x))\n"),
                        None, 3, "ok", []),
+    # the runner itself patched (sandbox mode's hole): the student process stops running cells, the checks still run
+    "patch_runner": (solved(means=WRONG_MEANS + "import sys\nsys.modules['cellshell'].CellShell.run = "
+                                                "lambda *a, **k: None\nget_ipython().run_cell = lambda *a, **k: None\n"),
+                     None, 2, "ok", []),
     # patching isinstance breaks the student's own process (IPython, json): no points, and the batch goes on
     "break_builtins": (solved(add="import builtins\nbuiltins.isinstance = lambda *a: True\n" + ADD), None, 0,
                        "error", ["exited"]),
@@ -305,16 +309,32 @@ def test_tests_in_sandbox_mode_grades_and_hides_hidden_tests(release_nb, tmp_pat
                                                " if k in ('code', 'request')]\n        f = f.f_back\n"
                                                "    text = ' '.join(found)\n    print(text)\n"
                                                "    print(text, file=sys.stderr)\n"
-                                               "    raise AssertionError(text)\n"))):
+                                               "    raise AssertionError(text)\n")),
+                       # searches every container the process holds for the hidden tests' text, shows it in its
+                       # output and in an error of its own making
+                       ("gc_leaker", solved(means="import gc, sys\n\ndef row_means(a):\n    found = []\n"
+                                                  "    for o in gc.get_objects():\n"
+                                                  "        items = o.values() if isinstance(o, dict) else o"
+                                                  " if isinstance(o, (list, tuple)) else ()\n"
+                                                  "        found += [v for v in items if isinstance(v, str)"
+                                                  " and 'default_rng' in v][:3]\n"
+                                                  "    text = ' '.join(found)\n    print(text)\n"
+                                                  "    print(text, file=sys.stderr)\n"
+                                                  "    raise AssertionError(text)\n")),
+                       # wrong code that disables the checks: earns the points in this mode, by design (README,
+                       # "--tests-in-sandbox": lower assurance); the same answer gets 3 in the trusted process
+                       ("patcher", solved(means=WRONG_MEANS + "\nnp.testing.assert_allclose = lambda *a, **k: None\n"))):
         (subs / who / A).mkdir(parents=True)
         (subs / who / A / f"{NB}.ipynb").write_text(json.dumps(notebook(release_nb, cells)))
     out = tmp_path / "out"
     rows = grade.run(grade.build_parser().parse_args(
         [str(subs), "--out", str(out), "--source", str(FIXTURES), "--tests-in-sandbox", A]))
-    assert {r.student: r.score for r in rows} == {"perfect": 5, "partial": 2, "leaker": 2}
+    assert {r.student: r.score for r in rows} == {"perfect": 5, "partial": 2, "leaker": 2, "gc_leaker": 2,
+                                                  "patcher": 5}
     assert all(any("inside the sandbox" in m for m in r.messages) for r in rows)
-    html = (out / "feedback" / "leaker" / A / f"{NB}.html").read_text()
-    assert "default_rng(1)" not in html and "np.ones((2, 9))" not in html
+    for who in ("leaker", "gc_leaker"):
+        html = (out / "feedback" / who / A / f"{NB}.html").read_text()
+        assert "default_rng(1)" not in html and "np.ones((2, 9))" not in html, who
 
 
 def test_plainwire_round_trip_keeps_shapes_types_and_refuses_objects():
