@@ -9,6 +9,9 @@ A file holds `WRONG_ANSWERS`, a list of dicts:
     source    the cell's whole new source
     scores    {test grade id: points it must get}; every test not named must get full marks
     says      (optional) text the feedback of the first test named must contain: the message that teaches
+    also      (optional) {grade id: source} of other solution cells replaced in the same submission, for a wrong
+              answer that needs its partners (constant activations with zero derivatives: a test that took the
+              student's own functions as its reference would pass them together)
 
 Each submission is the perfect one with wrong answers swapped in, at most one per exercise and no two naming the
 same test, so a batch of a few submissions per notebook covers them all. The table (notebook, exercise, wrong answer,
@@ -37,7 +40,7 @@ sys.path.insert(0, str(ROOT / "autograder"))
 import grade  # noqa: E402
 
 WRONG_DIR = ROOT / "tests" / "wrong_answers"
-FIELDS = {"exercise", "name", "source", "scores", "says"}
+FIELDS = {"exercise", "name", "source", "scores", "says", "also"}
 # numpy.testing's first line; the test's own err_msg, when it has one, is the line after it
 NUMPY_HEADERS = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
 
@@ -59,6 +62,7 @@ def _load_cases() -> list[dict]:
             continue
         for i, case in enumerate(runpy.run_path(str(path))["WRONG_ANSWERS"]):
             assert set(case) <= FIELDS and {"exercise", "name", "source", "scores"} <= set(case), (path, i)
+            assert case["exercise"] not in case.get("also", {}), (path, i)
             cases.append(dict(case, assignment=assignment, key=f"{assignment[:2]}-{case['exercise']}-{i}"))
     return cases
 
@@ -72,13 +76,18 @@ def _points(assignment: str) -> dict:
             if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"}
 
 
+def _exercises(case: dict) -> set:
+    """The solution cells a wrong answer replaces."""
+    return {case["exercise"], *case.get("also", {})}
+
+
 def _submissions(cases: list[dict]) -> dict:
     """assignment -> [[case, ...] per submission]: first fit, one wrong answer per exercise and per test."""
     plan: dict = {}
     for case in cases:
         subs = plan.setdefault(case["assignment"], [])
         for sub in subs:
-            if all(c["exercise"] != case["exercise"] and not set(c["scores"]) & set(case["scores"]) for c in sub):
+            if all(not _exercises(c) & _exercises(case) and not set(c["scores"]) & set(case["scores"]) for c in sub):
                 sub.append(case)
                 break
         else:
@@ -126,8 +135,9 @@ def graded(tmp_path_factory):
         student = {"cells": _cells(a, "notebooks"), **{k: v for k, v in json.loads(
             (ROOT / "notebooks" / a / f"{a}.ipynb").read_text()).items() if k != "cells"}}
         for k, group in enumerate(groups):
-            answers = dict(solution, **{c["exercise"]: c["source"] for c in group})
-            assert all(c["exercise"] in solution for c in group), [c["exercise"] for c in group]
+            answers = dict(solution, **{k: v for c in group for k, v in c.get("also", {}).items()},
+                           **{c["exercise"]: c["source"] for c in group})
+            assert all(_exercises(c) <= set(solution) for c in group), [_exercises(c) for c in group]
             nb = copy.deepcopy(student)
             for cell in nb["cells"]:
                 if _grade_id(cell) in answers and cell["metadata"]["nbgrader"].get("solution"):
@@ -197,6 +207,6 @@ def test_every_file_names_real_cells():
         solutions = {_grade_id(c) for c in _cells(a, "solutions") if c["metadata"].get("nbgrader", {}).get("solution")}
         points = _points(a)
         for case in runpy.run_path(str(path))["WRONG_ANSWERS"]:
-            assert case["exercise"] in solutions, (path.name, case["exercise"])
+            assert _exercises(case) <= solutions, (path.name, _exercises(case))
             assert case["scores"] and all(t in points and 0 <= s < points[t] for t, s in case["scores"].items()), \
                 (path.name, case["name"], case["scores"])

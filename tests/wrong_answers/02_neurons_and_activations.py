@@ -74,6 +74,15 @@ WRONG_ANSWERS = [
                        "    return e / e.sum(axis=0, keepdims=True)\n",
          scores={T_SOFT: 0}, says="sum to 1"),
     # Exercise 5
+    # issue 12: 6/11 when a hidden test took the student's own functions as its reference (a zero derivative
+    # is the right derivative of a constant): the references are the instructor's now
+    dict(exercise="n02_derivatives", name="constant activations with zero derivatives (consistent with each other)",
+         source=DER + "def sigmoid_prime(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n\n\n"
+                      "tanh_prime = relu_prime = sigmoid_prime\n",
+         also={"n02_sigmoid": SIG + "    return np.full_like(np.asarray(z, dtype=float), 0.5)\n",
+               "n02_relu_tanh": RT + "def relu(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n\n\n"
+                                     "tanh_via_sigmoid = relu\n"},
+         scores={T_DER: 0, T_SIG: 0, T_RT: 0}),
     dict(exercise="n02_derivatives", name="tanh_prime = 1 - z**2 (right at z = 0 only)",
          source=DER + two(SP_OK, "def tanh_prime(z):\n    return 1 - np.asarray(z) ** 2\n", RP_OK),
          scores={T_DER: 0}, says="tanh_prime differs"),

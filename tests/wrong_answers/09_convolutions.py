@@ -56,4 +56,22 @@ WRONG_ANSWERS = [
     dict(exercise="n09_build_cnn", name="average pooling instead of max pooling",
          source=cnn(**{"1": "layers.AveragePooling2D(2)", "3": "layers.AveragePooling2D(2)"}),
          scores={"n09_test_build_cnn": 0}, says="MaxPooling2D"),
+    # a plain object that answers like a Keras model (issue 12: 3/3 when the grader believed a proxy): it stays in
+    # the student's process, so its type and its layers' types are the grader's proxy, not "Conv2D"
+    dict(exercise="n09_build_cnn", name="a fake model: plain classes named like Keras', the right count_params()",
+         source="# GRADED FUNCTION: build_cnn\n\n\ndef build_cnn():\n"
+                "    relu, softmax = keras.activations.relu, keras.activations.softmax\n\n"
+                "    class Conv2D:\n        def __init__(self, filters):\n"
+                "            self.filters, self.kernel_size, self.activation = filters, (3, 3), relu\n\n"
+                "    class MaxPooling2D:\n        pass\n\n    class Flatten:\n        pass\n\n"
+                "    class Dense:\n        def __init__(self, units, activation):\n"
+                "            self.units, self.activation = units, activation\n\n"
+                "    class Dropout:\n        rate = 0.3\n\n"
+                "    class Sequential:\n"
+                "        layers = [Conv2D(32), MaxPooling2D(), Conv2D(64), MaxPooling2D(), Flatten(),\n"
+                "                  Dense(128, relu), Dropout(), Dense(10, softmax)]\n\n"
+                "        def count_params(self):\n            return 225_034\n\n"
+                "        def __call__(self, x):\n            return tf.fill((len(x), 10), 0.1)\n\n"
+                "    return Sequential()\n",
+         scores={"n09_test_build_cnn": 0}, says="the layers, in order"),
 ]
