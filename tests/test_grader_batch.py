@@ -57,6 +57,15 @@ def _hold(where):
             + store.replace("\n    ", "\n        ") + "\n    except OSError:\n        break\ntime.sleep(8)\n" + ADD)
 
 
+def _forged_reply(body_expr: str):
+    """An add_one that writes a reply frame of its own making (8-byte size, then the body) straight into the
+    channel to the trusted process (the student process's argv[2]) before returning the right value."""
+    return ("import os, struct, sys\nimport numpy as np\n\n\ndef add_one(x):\n"
+            f"    body = {body_expr}\n"
+            "    os.write(int(sys.argv[2]), struct.pack('<Q', len(body)) + body[:1 << 20])\n"
+            "    return np.asarray(x, dtype=np.float64) + 1.0\n")
+
+
 # student folder -> (cells, edit, score, status, words in the messages)
 NOTEBOOKS = {
     "perfect": (solved(), None, 5, "ok", []),
@@ -73,6 +82,12 @@ NOTEBOOKS = {
     "big_display": (solved(add=_display_big(20, 2)), None, 5, "ok", []),
     "huge_display": (solved(add=_display_big(50, 4)), None, 0, "limit", ["limit"]),
     "fifo": (solved(), None, 5, "ok", ["not a regular file"]),
+    # reply frames forged by the student's code: refused before they are parsed (200 MB of nested empty lists
+    # grew the trusted process to 5 GB before the bound); the student process is not believed any more
+    "forged_deep": (solved(add=_forged_reply("b'[' * 400_000 + b']' * 400_000")), None, 0, "limit",
+                    ["malformed answer", "nested deeper"]),
+    "forged_huge": (solved(add=_forged_reply("b'[[],' * (50 << 20)")), None, 0, "limit",
+                    ["malformed answer", "a reply of 200 MB"]),
     **{f"{where}_hog": (solved(add=_hold(where)), None, 0, "limit", ["memory limit"])
        for where in ("memfd", "shm", "tmp", "home")},
     "bad_filename": (solved(), None, 5, "ok", ["notes\\xff.txt"]),
