@@ -29,9 +29,9 @@ c.FileNameCollectorPlugin.named_regexp = (
     r"^(?P<student_id>[^_/]+)_(?:late_|LATE_)?(?:\d+_)+(?:assignsubmission_file_)?"
     r"(?P<file_id>\d\d_[A-Za-z0-9_]+(?:-\d+)?\.ipynb)$")
 # Assignments whose test cells run inside the student's sandbox (grade.py --tests-in-sandbox adds more): lower
-# assurance, see autograder/README.md ("Two modes"). This course needs none: every notebook is graded with every
-# check in the trusted process. What made that possible, per kind of object a test hands over or gets back, is in
-# the README ("What crosses the wire"); tests/test_grading_course.py grades a perfect submission of each notebook
+# assurance, see autograder/README.md ("Limits of the design", --tests-in-sandbox). This course needs none: every
+# notebook is graded with every check in the trusted process. What made that possible, per kind of object a test
+# hands over or gets back, is in the same section's table; tests/test_grading_course.py grades a perfect submission of each notebook
 # (full marks) and an untouched one (0) in that mode, and tests/test_wrong_answers.py each notebook's wrong answers.
 # Another course may list assignments here, one name per line, while its tests still need the student's objects.
 c.CourseGrader.tests_in_sandbox = [
